@@ -1,0 +1,497 @@
+"""The only writers of people and structure. Each is one transaction and writes its audit row."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from doum.accounts import roles
+from doum.accounts.identities import normalize_identity
+from doum.accounts.models import (
+    ApiToken,
+    AuditLog,
+    Brand,
+    Identity,
+    Organization,
+    OrganizationDomain,
+    Team,
+    TeamMembership,
+    User,
+)
+from doum.accounts.roles import Role
+from doum.core import clock
+from doum.core.errors import Forbidden, InvalidInput, NotFound
+from doum.core.text import normalize, single_line
+
+TOKEN_PREFIX = "doum_"
+
+
+def _audit(actor: User | None, action: str, target: Any, **data: Any) -> None:
+    AuditLog.objects.create(
+        actor=actor,
+        action=action,
+        target_type=type(target).__name__.lower(),
+        target_id=str(target.pk),
+        data=data,
+        at=clock.now(),
+    )
+
+
+def _require(actor: User | None, allowed: frozenset[str], what: str) -> None:
+    if actor is not None and actor.role not in allowed:
+        raise Forbidden(f"Your role may not {what}.")
+
+
+def _clean_name(value: str, field: str = "name", max_length: int = 200) -> str:
+    value = single_line(value)
+    if not value:
+        raise InvalidInput("This field may not be blank.", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"At most {max_length} characters.", field=field)
+    return value
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_user(
+    *,
+    actor: User | None,
+    name: str,
+    email: str | None = None,
+    role: str = Role.CUSTOMER,
+    password: str | None = None,
+    organization: Organization | None = None,
+    phone: str | None = None,
+    language: str = "",
+    time_zone: str = "",
+    custom_fields: dict[str, Any] | None = None,
+) -> User:
+    """Create an agent or a customer. Staff roles need a manager or admin; admins need admin."""
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role '{role}'.", field="role")
+    if role == Role.CUSTOMER:
+        _require(actor, roles.EDITS_CUSTOMERS, "create customers")
+    elif role == Role.ADMIN:
+        _require(actor, roles.ADMINISTERS, "create admins")
+    else:
+        _require(actor, roles.MANAGES_PEOPLE, "create agents")
+    normalized_email = normalize_identity(Identity.Kind.EMAIL, email) if email else None
+    normalized_phone = normalize_identity(Identity.Kind.PHONE, phone) if phone else None
+    if normalized_email is None and normalized_phone is None and role != Role.CUSTOMER:
+        raise InvalidInput("Agents need an e-mail address to sign in.", field="email")
+    if normalized_email and _identity_taken(Identity.Kind.EMAIL, normalized_email):
+        raise InvalidInput("Someone already uses this e-mail address.", field="email")
+    if normalized_phone and _identity_taken(Identity.Kind.PHONE, normalized_phone):
+        raise InvalidInput("Someone already uses this phone number.", field="phone")
+    if organization is None and normalized_email:
+        organization = organization_for_email(normalized_email)
+    now = clock.now()
+    user = User.objects.create_user(
+        normalized_email,
+        password,
+        name=_clean_name(name),
+        role=role,
+        organization=organization,
+        language=language,
+        time_zone=time_zone,
+        custom_fields=custom_fields or {},
+        created_at=now,
+    )
+    identities = []
+    if normalized_email:
+        identities.append(
+            Identity(user=user, kind=Identity.Kind.EMAIL, value=normalized_email,
+                     is_primary=True, created_at=now)
+        )  # fmt: skip
+    if normalized_phone:
+        identities.append(
+            Identity(user=user, kind=Identity.Kind.PHONE, value=normalized_phone,
+                     is_primary=normalized_email is None, created_at=now)
+        )  # fmt: skip
+    Identity.objects.bulk_create(identities)
+    if role != Role.CUSTOMER:
+        _audit(actor, "user.created", user, role=role)
+    return user
+
+
+def _identity_taken(kind: str, value: str) -> bool:
+    return Identity.objects.filter(kind=kind, value=value).exists() or (
+        kind == Identity.Kind.EMAIL and User.objects.filter(email__iexact=value).exists()
+    )
+
+
+def organization_for_email(email: str) -> Organization | None:
+    domain = email.rsplit("@", 1)[-1].lower()
+    found = OrganizationDomain.objects.select_related("organization").filter(domain=domain).first()
+    return found.organization if found else None
+
+
+@transaction.atomic
+def do_add_identity(user: User, *, actor: User | None, kind: str, value: str) -> Identity:
+    _require(actor, roles.EDITS_CUSTOMERS, "edit identities")
+    if kind not in Identity.Kind.values:
+        raise InvalidInput(f"Unknown identity kind '{kind}'.", field="kind")
+    normalized = normalize_identity(kind, value)
+    existing = Identity.objects.filter(kind=kind, value=normalized).first()
+    if existing is not None:
+        if existing.user_id == user.pk:
+            return existing
+        raise InvalidInput("This identity belongs to someone else.", field="value")
+    identity = Identity.objects.create(
+        user=user, kind=kind, value=normalized, is_primary=False, created_at=clock.now()
+    )
+    if kind == Identity.Kind.EMAIL and not user.email:
+        user.email = normalized
+        user.save(update_fields=["email"])
+    return identity
+
+
+def find_user_by_identity(kind: str, value: str) -> User | None:
+    try:
+        normalized = normalize_identity(kind, value)
+    except InvalidInput:
+        return None
+    identity = Identity.objects.select_related("user").filter(kind=kind, value=normalized).first()
+    return identity.user if identity else None
+
+
+@transaction.atomic
+def do_find_or_create_customer(
+    *, actor: User | None, email: str | None = None, phone: str | None = None, name: str = ""
+) -> User:
+    """Recognise a person by any identity, or create them as a customer."""
+    for kind, value in ((Identity.Kind.EMAIL, email), (Identity.Kind.PHONE, phone)):
+        if value:
+            found = find_user_by_identity(kind, value)
+            if found is not None:
+                return found
+    fallback = (email or phone or "customer").split("@")[0]
+    return do_create_user(
+        actor=actor, name=name or fallback, email=email, phone=phone, role=Role.CUSTOMER
+    )
+
+
+USER_EDITABLE = {"name", "language", "time_zone", "notes", "organization", "custom_fields"}
+
+
+@transaction.atomic
+def do_update_user(user: User, *, actor: User | None, changes: dict[str, Any]) -> User:
+    unknown = set(changes) - USER_EDITABLE
+    if unknown:
+        raise InvalidInput(f"Field '{sorted(unknown)[0]}' cannot be changed here.",
+                           field=sorted(unknown)[0])  # fmt: skip
+    if actor is not None and actor.pk != user.pk:
+        allowed = roles.MANAGES_PEOPLE if user.is_agent else roles.EDITS_CUSTOMERS
+        _require(actor, allowed, "edit this person")
+    if actor is not None and actor.pk == user.pk and "organization" in changes:
+        raise Forbidden("You may not move yourself to another organization.")
+    fields = []
+    for key, value in changes.items():
+        if key == "name":
+            value = _clean_name(value)
+        elif key == "notes":
+            value = normalize(value)
+        elif key == "language" and value not in ("", "en", "ko"):
+            raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+        elif key == "time_zone" and value:
+            _check_time_zone(value)
+        setattr(user, key, value)
+        fields.append(key)
+    user.save(update_fields=fields)
+    return user
+
+
+def _check_time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"Unknown time zone '{value}'.", field="time_zone") from exc
+
+
+@transaction.atomic
+def do_change_role(user: User, *, actor: User | None, role: str) -> User:
+    _require(actor, roles.ADMINISTERS, "change roles")
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role '{role}'.", field="role")
+    if actor is not None and actor.pk == user.pk and role != Role.ADMIN:
+        raise Forbidden("You may not remove your own admin role.")
+    if role != Role.CUSTOMER and not user.email:
+        raise InvalidInput("Agents need an e-mail address to sign in.", field="email")
+    old = user.role
+    user.role = role
+    user.save(update_fields=["role"])
+    _audit(actor, "user.role_changed", user, old=old, new=role)
+    return user
+
+
+@transaction.atomic
+def do_deactivate_user(user: User, *, actor: User | None) -> User:
+    _require(actor, roles.MANAGES_PEOPLE, "deactivate people")
+    if actor is not None and actor.pk == user.pk:
+        raise Forbidden("You may not deactivate yourself.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _audit(actor, "user.deactivated", user)
+    return user
+
+
+@transaction.atomic
+def do_set_password(user: User, *, actor: User | None, password: str) -> None:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if actor is not None and actor.pk != user.pk:
+        _require(actor, roles.ADMINISTERS, "set other people's passwords")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _audit(actor, "user.password_set", user)
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_team(
+    *, actor: User | None, name: str, description: str = "", lead: User | None = None
+) -> Team:
+    _require(actor, roles.MANAGES_PEOPLE, "create teams")
+    name = _clean_name(name, max_length=100)
+    if Team.objects.filter(name__iexact=name).exists():
+        raise InvalidInput("A team with this name exists.", field="name")
+    team = Team.objects.create(
+        name=name, description=normalize(description), lead=None, created_at=clock.now()
+    )
+    _audit(actor, "team.created", team, name=name)
+    if lead is not None:
+        do_set_team_lead(team, actor=actor, lead=lead)
+    return team
+
+
+@transaction.atomic
+def do_set_team_lead(team: Team, *, actor: User | None, lead: User | None) -> Team:
+    _require(actor, roles.MANAGES_PEOPLE, "change team leads")
+    if lead is not None:
+        if not lead.is_agent:
+            raise InvalidInput("A team lead must be a staff member.", field="lead")
+        do_add_team_member(team, actor=actor, user=lead)
+    old = team.lead_id
+    team.lead = lead
+    team.save(update_fields=["lead"])
+    _audit(actor, "team.lead_changed", team, old=old, new=lead.pk if lead else None)
+    return team
+
+
+@transaction.atomic
+def do_add_team_member(team: Team, *, actor: User | None, user: User) -> None:
+    if actor is not None and actor.role not in roles.MANAGES_PEOPLE and team.lead_id != actor.pk:
+        raise Forbidden("Only managers, admins and the team's lead may change its members.")
+    if not user.is_agent:
+        raise InvalidInput("Only staff members can join a team.", field="user")
+    _, created = TeamMembership.objects.get_or_create(
+        team=team, user=user, defaults={"joined_at": clock.now()}
+    )
+    if created:
+        _audit(actor, "team.member_added", team, user=user.pk)
+
+
+@transaction.atomic
+def do_remove_team_member(team: Team, *, actor: User | None, user: User) -> None:
+    if actor is not None and actor.role not in roles.MANAGES_PEOPLE and team.lead_id != actor.pk:
+        raise Forbidden("Only managers, admins and the team's lead may change its members.")
+    deleted, _ = TeamMembership.objects.filter(team=team, user=user).delete()
+    if deleted:
+        _audit(actor, "team.member_removed", team, user=user.pk)
+
+
+# --- organizations --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_organization(
+    *,
+    actor: User | None,
+    name: str,
+    domains: Iterable[str] = (),
+    notes: str = "",
+    shared_tickets: bool = False,
+    custom_fields: dict[str, Any] | None = None,
+) -> Organization:
+    _require(actor, roles.EDITS_CUSTOMERS, "create organizations")
+    name = _clean_name(name)
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise InvalidInput("An organization with this name exists.", field="name")
+    org = Organization.objects.create(
+        name=name,
+        notes=normalize(notes),
+        shared_tickets=shared_tickets,
+        custom_fields=custom_fields or {},
+        created_at=clock.now(),
+    )
+    _set_domains(org, domains)
+    _audit(actor, "organization.created", org, name=name)
+    return org
+
+
+def _set_domains(org: Organization, domains: Iterable[str]) -> None:
+    cleaned = []
+    for raw in domains:
+        domain = raw.strip().lower().lstrip("@")
+        if not domain or "." not in domain or any(c.isspace() or c in "@/<>" for c in domain):
+            raise InvalidInput(f"'{raw}' is not a mail domain.", field="domains")
+        cleaned.append(domain)
+    clash = OrganizationDomain.objects.filter(domain__in=cleaned).exclude(organization=org).first()
+    if clash is not None:
+        raise InvalidInput(f"'{clash.domain}' belongs to another organization.", field="domains")
+    OrganizationDomain.objects.filter(organization=org).exclude(domain__in=cleaned).delete()
+    OrganizationDomain.objects.bulk_create(
+        [OrganizationDomain(organization=org, domain=d) for d in dict.fromkeys(cleaned)],
+        ignore_conflicts=True,
+    )
+
+
+ORG_EDITABLE = {"name", "notes", "shared_tickets", "custom_fields", "domains"}
+
+
+@transaction.atomic
+def do_update_organization(
+    org: Organization, *, actor: User | None, changes: dict[str, Any]
+) -> Organization:
+    _require(actor, roles.EDITS_CUSTOMERS, "edit organizations")
+    unknown = set(changes) - ORG_EDITABLE
+    if unknown:
+        key = sorted(unknown)[0]
+        raise InvalidInput(f"Field '{key}' cannot be changed.", field=key)
+    fields = []
+    for key, value in changes.items():
+        if key == "domains":
+            _set_domains(org, value)
+            continue
+        if key == "name":
+            value = _clean_name(value)
+            if Organization.objects.filter(name__iexact=value).exclude(pk=org.pk).exists():
+                raise InvalidInput("An organization with this name exists.", field="name")
+        elif key == "notes":
+            value = normalize(value)
+        setattr(org, key, value)
+        fields.append(key)
+    if fields:
+        org.save(update_fields=fields)
+    _audit(actor, "organization.updated", org, fields=sorted(changes))
+    return org
+
+
+# --- brands ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_brand(
+    *,
+    actor: User | None,
+    name: str,
+    slug: str,
+    support_addresses: Iterable[str] = (),
+    is_default: bool = False,
+    **look: str,
+) -> Brand:
+    _require(actor, roles.ADMINISTERS, "create brands")
+    addresses = [normalize_identity(Identity.Kind.EMAIL, a) for a in support_addresses]
+    if is_default:
+        Brand.objects.filter(is_default=True).update(is_default=False)
+    elif not Brand.objects.exists():
+        is_default = True
+    try:
+        with transaction.atomic():
+            brand = Brand.objects.create(
+                name=_clean_name(name, max_length=100),
+                slug=slug,
+                support_addresses=addresses,
+                is_default=is_default,
+                created_at=clock.now(),
+                **look,
+            )
+    except IntegrityError as exc:
+        raise InvalidInput("A brand with this name or slug exists.", field="name") from exc
+    _audit(actor, "brand.created", brand, name=brand.name)
+    return brand
+
+
+def default_brand() -> Brand:
+    brand = Brand.objects.filter(is_default=True).first() or Brand.objects.order_by("id").first()
+    if brand is None:
+        raise NotFound("No brand is set up yet; run `doum demo` or create one.", field="brand")
+    return brand
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def digest_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def do_create_api_token(
+    user: User, *, actor: User | None, name: str, expires_at: datetime | None = None
+) -> IssuedToken:
+    if actor is not None and actor.pk != user.pk:
+        _require(actor, roles.ADMINISTERS, "create tokens for others")
+    if not user.is_active:
+        raise InvalidInput("Inactive users cannot hold tokens.", field="user")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=_clean_name(name, max_length=100),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        digest=digest_token(secret),
+        created_at=clock.now(),
+        expires_at=expires_at,
+    )
+    _audit(actor, "api_token.created", token, user=user.pk)
+    return IssuedToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def do_revoke_api_token(token: ApiToken, *, actor: User | None) -> None:
+    if actor is not None and actor.pk != token.user_id:
+        _require(actor, roles.ADMINISTERS, "revoke other people's tokens")
+    updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+    if updated:
+        _audit(actor, "api_token.revoked", token)
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user a live token belongs to, or None. One query."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    now = clock.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=digest_token(secret), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .first()
+    )
+    return token.user if token else None

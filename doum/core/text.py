@@ -1,0 +1,70 @@
+"""Text handling shared by every channel: normalisation, HTML sanitising, plain-text bodies."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+
+# Tags and attributes an agent or customer message may keep. Everything else is dropped;
+# links are forced to open safely.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p",
+    "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "*": {"dir", "lang"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SINGLE_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def normalize(value: str) -> str:
+    """NFC-normalise and drop NUL and other C0 control characters (tabs/newlines stay)."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value))
+
+
+def single_line(value: str) -> str:
+    """For subjects and names: NFC, no control characters, CR/LF folded into one space."""
+    return _SINGLE_LINE_BREAKS.sub(" ", normalize(value)).strip()
+
+
+def sanitize_html(value: str) -> str:
+    """Allow-list sanitising of user HTML (no scripts, handlers, styles or unsafe URLs)."""
+    return nh3.clean(
+        normalize(value),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def text_to_html(value: str) -> str:
+    """Plain text to safe HTML: escaped, paragraphs and line breaks kept."""
+    escaped = html.escape(normalize(value))
+    paragraphs = [p for p in re.split(r"\n\s*\n", escaped.replace("\r\n", "\n")) if p.strip()]
+    return "".join("<p>" + p.replace("\n", "<br>") + "</p>" for p in paragraphs)
+
+
+_BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-6]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_text(value: str) -> str:
+    """A readable plain-text rendering of sanitised HTML (for search, previews and mail)."""
+    text = _BLOCK_END.sub("\n", value)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
