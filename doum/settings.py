@@ -33,7 +33,11 @@ SECRET_KEY = os.environ.get("DOUM_SECRET_KEY", "")
 if not SECRET_KEY:
     # Development default; `doum check --deploy` refuses it.
     SECRET_KEY = "doum-insecure-development-key-change-me-" + "0" * 16
-ALLOWED_HOSTS = [h for h in os.environ.get("DOUM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h
+    for h in os.environ.get("DOUM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DOUM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -59,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "doum.api.ratelimit.RateLimitMiddleware",
     "doum.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -124,11 +129,20 @@ if env_bool("DOUM_FAST_PASSWORDS", False):
 # --- Caches (rate limits, small lookups) ----------------------------------------------------
 CACHE_URL = os.environ.get("DOUM_CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
 elif CACHE_URL == "db":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "doum_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "doum_cache",
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "doum"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "doum"}
+    }
 
 # --- Background tasks -----------------------------------------------------------------------
 TASKS = {
@@ -150,6 +164,8 @@ DOUM_DEFAULT_TIME_ZONE = os.environ.get("DOUM_DEFAULT_TIME_ZONE", "Asia/Seoul")
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files straight from the package: `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("DOUM_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 STORAGES = {

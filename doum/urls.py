@@ -1,6 +1,24 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
+
+from doum.accounts import views as account_views
+from doum.api.api import api
+from doum.core import views as core_views
 
 urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", account_views.SignInView.as_view(), name="login"),
+    path("logout/", account_views.sign_out, name="logout"),
+    path("api/v1/", api.urls),
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("api/openapi.json", core_views.openapi_json, name="openapi"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DOUM_BENCH_ENDPOINTS:  # pragma: no cover - benchmarks only
+    from doum.api import bench
+
+    urlpatterns += bench.urlpatterns

@@ -1,10 +1,10 @@
 """The people every test talks about, built through the real actions (never raw inserts).
 
-    admin, manager, director, qa (QA reviewer)       -- see every ticket
-    lead (leads Billing), agent (Billing),
-    tech_agent (Technical), idle_agent (no team)      -- see their teams' tickets
-    customer (Acme, org does not share tickets),
-    colleague (Acme), outsider (no organization)      -- see their own tickets
+admin, manager, director, qa (QA reviewer)       -- see every ticket
+lead (leads Billing), agent (Billing),
+tech_agent (Technical), idle_agent (no team)      -- see their teams' tickets
+customer (Acme, org does not share tickets),
+colleague (Acme), outsider (no organization)      -- see their own tickets
 """
 
 from __future__ import annotations
@@ -55,7 +55,12 @@ class World:
 
 def make_user(actor: User | None, role: str, name: str, email: str, **kw: object) -> User:
     return accounts.do_create_user(
-        actor=actor, name=name, email=email, role=role, password=PASSWORD, **kw  # type: ignore[arg-type]
+        actor=actor,
+        name=name,
+        email=email,
+        role=role,
+        password=PASSWORD,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -80,7 +85,10 @@ def build_world() -> World:
     colleague = make_user(agent, Role.CUSTOMER, "Park Colleague", "park@acme.example")
     outsider = make_user(agent, Role.CUSTOMER, "Olly Outsider", "olly@elsewhere.example")
     ticket = tickets.do_create_ticket(
-        actor=customer, via=Via.PORTAL, subject="환불 요청 — refund please", body="주문을 취소하고 싶어요."
+        actor=customer,
+        via=Via.PORTAL,
+        subject="환불 요청 — refund please",
+        body="주문을 취소하고 싶어요.",
     )
     tickets.do_assign(ticket, actor=lead, via=Via.WEB, assignee_id=agent.pk, team_id=billing.pk)
     tickets.do_add_comment(ticket, actor=agent, via=Via.WEB, body="Looking into it.", public=True)

@@ -17,9 +17,7 @@ from doum.accounts.roles import STAFF_ROLES, Role
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str | None, password: str | None = None, **fields: Any
-    ) -> User:
+    def create_user(self, email: str | None, password: str | None = None, **fields: Any) -> User:
         user = self.model(email=self.normalize_email(email) if email else None, **fields)
         if password:
             user.set_password(password)
@@ -126,6 +124,9 @@ class TeamMembership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}"
 
 
 class Identity(models.Model):

@@ -14,7 +14,9 @@ def team_ids_of(user: User) -> list[int]:
     cached: list[int] | None = getattr(user, "_doum_team_ids", None)
     if cached is None:
         cached = list(
-            Team.objects.filter(Q(members=user) | Q(lead=user)).values_list("id", flat=True).distinct()
+            Team.objects.filter(Q(members=user) | Q(lead=user))
+            .values_list("id", flat=True)
+            .distinct()
         )
         user._doum_team_ids = cached  # type: ignore[attr-defined]
     return cached

@@ -127,7 +127,9 @@ class Ticket(models.Model):
     class Meta:
         indexes = [
             # Views: a team's queue by status, newest activity first (keyset pagination on id).
-            models.Index(fields=["team", "status", "-updated_at", "-id"], name="ticket_team_status"),
+            models.Index(
+                fields=["team", "status", "-updated_at", "-id"], name="ticket_team_status"
+            ),
             models.Index(
                 fields=["assignee", "status", "-updated_at", "-id"], name="ticket_assignee_status"
             ),
@@ -165,6 +167,9 @@ class TicketTag(models.Model):
         ]
         indexes = [models.Index(fields=["tag", "ticket"], name="tickettag_tag")]
 
+    def __str__(self) -> str:
+        return f"{self.tag_id} on #{self.ticket_id}"
+
 
 class TicketFollower(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
@@ -175,6 +180,9 @@ class TicketFollower(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ticket", "user"], name="ticket_follower_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows #{self.ticket_id}"
 
 
 class Comment(models.Model):
@@ -337,3 +345,6 @@ class SearchEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["ticket"], name="searchentry_ticket")]
+
+    def __str__(self) -> str:
+        return f"search entry for #{self.ticket_id}"
