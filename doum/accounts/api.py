@@ -342,9 +342,9 @@ def _org_out(org: Organization) -> dict[str, Any]:
 )
 def list_organizations(
     request: HttpRequest,
-    q: str | None = Query(None, max_length=200),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0),  # type: ignore[type-arg]
-    limit: int = Query(100, ge=1, le=500),  # type: ignore[type-arg]
+    q: str | None = Query(None, max_length=200),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     viewer = current_user(request)
     qs = selectors.visible_organizations(viewer).prefetch_related("domains").order_by("name", "id")
@@ -538,8 +538,8 @@ def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
 @router.get("/audit-log", response=list[AuditOut], summary="Administrative changes", tags=["audit"])
 def audit_log(
     request: HttpRequest,
-    before_id: int | None = Query(None, ge=1),  # type: ignore[type-arg]
-    limit: int = Query(100, ge=1, le=500),  # type: ignore[type-arg]
+    before_id: int | None = Query(None, ge=1),
+    limit: int = Query(100, ge=1, le=500),
 ) -> list[AuditLog]:
     viewer = current_user(request)
     if viewer.role not in roles.MANAGES_PEOPLE:

@@ -202,8 +202,8 @@ def update_ticket(request: HttpRequest, ticket_id: int, data: TicketUpdateIn) ->
 def list_comments(
     request: HttpRequest,
     ticket_id: int,
-    offset: int = Query(0, ge=0),  # type: ignore[type-arg]
-    limit: int = Query(100, ge=1, le=500),  # type: ignore[type-arg]
+    offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     user = current_user(request)
     ticket = selectors.access_ticket(user, ticket_id, include_deleted=True)
@@ -259,7 +259,7 @@ def add_comment_with_files(
     request: HttpRequest,
     ticket_id: int,
     form: Form[UploadCommentForm],
-    files: list[UploadedFile] = File(...),  # type: ignore[type-arg]  # noqa: B008
+    files: list[UploadedFile] = File(...),  # noqa: B008
 ) -> tuple[int, dict[str, Any]]:
     user = current_user(request)
     ticket = selectors.access_ticket(user, ticket_id)
@@ -339,8 +339,8 @@ def list_ticket_events(request: HttpRequest, ticket_id: int) -> list[dict[str, A
 )
 def list_events(
     request: HttpRequest,
-    after_id: int = Query(0, ge=0),  # type: ignore[type-arg]
-    limit: int = Query(500, ge=1, le=1000),  # type: ignore[type-arg]
+    after_id: int = Query(0, ge=0),
+    limit: int = Query(500, ge=1, le=1000),
 ) -> dict[str, Any]:
     user = current_user(request)
     if not user.is_agent:
@@ -430,8 +430,8 @@ def restore_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 @router.get("/tags", response=list[TagOut], summary="Tags in use", tags=["tags"])
 def list_tags(
     request: HttpRequest,
-    q: str | None = Query(None, max_length=80),  # type: ignore[type-arg]
-    limit: int = Query(100, ge=1, le=1000),  # type: ignore[type-arg]
+    q: str | None = Query(None, max_length=80),
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[Tag]:
     user = current_user(request)
     if not user.is_agent:
