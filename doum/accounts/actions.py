@@ -86,7 +86,7 @@ def do_create_user(
         _require(actor, roles.MANAGES_PEOPLE, "create agents")
     normalized_email = normalize_identity(Identity.Kind.EMAIL, email) if email else None
     normalized_phone = normalize_identity(Identity.Kind.PHONE, phone) if phone else None
-    if normalized_email is None and normalized_phone is None and role != Role.CUSTOMER:
+    if normalized_email is None and role != Role.CUSTOMER:
         raise InvalidInput("Agents need an e-mail address to sign in.", field="email")
     if normalized_email and _identity_taken(Identity.Kind.EMAIL, normalized_email):
         raise InvalidInput("Someone already uses this e-mail address.", field="email")
@@ -194,6 +194,10 @@ def do_update_user(user: User, *, actor: User | None, changes: dict[str, Any]) -
         _require(actor, allowed, "edit this person")
     if actor is not None and actor.pk == user.pk and "organization" in changes:
         raise Forbidden("You may not move yourself to another organization.")
+    if actor is not None and actor.pk == user.pk and not actor.is_agent:
+        staff_only = sorted({"notes", "custom_fields"} & set(changes))
+        if staff_only:
+            raise Forbidden(f"Only staff may change '{staff_only[0]}'.", field=staff_only[0])
     fields = []
     for key, value in changes.items():
         if key == "name":
@@ -240,6 +244,9 @@ def do_deactivate_user(user: User, *, actor: User | None) -> User:
     _require(actor, roles.MANAGES_PEOPLE, "deactivate people")
     if actor is not None and actor.pk == user.pk:
         raise Forbidden("You may not deactivate yourself.")
+    if user.role == Role.ADMIN:
+        # Locking out an admin takes their admin role away, which only admins may do.
+        _require(actor, roles.ADMINISTERS, "deactivate admins")
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
@@ -352,7 +359,8 @@ def _set_domains(org: Organization, domains: Iterable[str]) -> None:
     cleaned = []
     for raw in domains:
         domain = raw.strip().lower().lstrip("@")
-        if not domain or "." not in domain or any(c.isspace() or c in "@/<>" for c in domain):
+        bad = any(c.isspace() or c in "@/<>" or not c.isprintable() for c in domain)
+        if not domain or "." not in domain or bad:
             raise InvalidInput(f"'{raw}' is not a mail domain.", field="domains")
         cleaned.append(domain)
     clash = OrganizationDomain.objects.filter(domain__in=cleaned).exclude(organization=org).first()
@@ -485,7 +493,7 @@ def do_revoke_api_token(token: ApiToken, *, actor: User | None) -> None:
 
 def user_for_token(secret: str) -> User | None:
     """The active user a live token belongs to, or None. One query."""
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200 or not secret.isascii():
         return None
     now = clock.now()
     token = (

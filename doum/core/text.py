@@ -25,13 +25,28 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SINGLE_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# C0 controls but tab, LF and CR; DEL; C1 controls but NEL (U+0085, a line break).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_SINGLE_LINE_BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: str) -> str:
+    """Join UTF-16 surrogate pairs some decoders leave behind; lone halves become U+FFFD.
+
+    A str holding a lone surrogate cannot be encoded as UTF-8, so no database can store it.
+    """
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def normalize(value: str) -> str:
-    """NFC-normalise and drop NUL and other C0 control characters (tabs/newlines stay)."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", value))
+    """NFC-normalise and drop NUL and other control characters (tabs/line breaks stay).
+
+    Lone surrogates are replaced with U+FFFD (see `_without_surrogates`).
+    """
+    return _CONTROL.sub("", unicodedata.normalize("NFC", _without_surrogates(value)))
 
 
 def single_line(value: str) -> str:
@@ -41,7 +56,7 @@ def single_line(value: str) -> str:
 
 def sanitize_html(value: str) -> str:
     """Allow-list sanitising of user HTML (no scripts, handlers, styles or unsafe URLs)."""
-    return nh3.clean(
+    cleaned = nh3.clean(
         normalize(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -49,6 +64,8 @@ def sanitize_html(value: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    # Character references such as "&#x1b;" come out of the parser as raw control characters.
+    return normalize(cleaned)
 
 
 def text_to_html(value: str) -> str:

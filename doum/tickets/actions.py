@@ -609,7 +609,7 @@ def do_add_comment(
     ticket = _lock(ticket, expected_version)
     check_can_comment(actor, ticket, public=public)
     if status is not None and not actor.is_agent:
-        raise InvalidInput("Customers cannot set the status.", field="status")
+        raise Forbidden("Customers cannot set the status.", field="status")
     change = _Change(ticket=ticket, actor=actor, via=via)
     with _stored_files(attachments) as stored:
         comment = _make_comment(
@@ -870,6 +870,7 @@ def do_link_problem(incident: Ticket, problem: Ticket, *, actor: User, via: str)
         raise InvalidInput("A problem with incidents cannot become an incident.", field="type")
     change = _Change(ticket=incident, actor=actor, via=via)
     change.set("type", TicketType.INCIDENT)
+    change.set("due_at", None)  # only tasks have a due date
     if change.set("problem", problem.pk, attr="problem_id"):
         other = _Change(ticket=problem, actor=actor, via=via, at=change.at)
         other.event(EventKind.LINKED, field="incidents", new_value=str(incident.pk))

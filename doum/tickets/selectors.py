@@ -151,7 +151,9 @@ def filter_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
 def _search(qs: QuerySet[Ticket], viewer: User, query: str) -> QuerySet[Ticket]:
     text = query.strip()
     number = text.lstrip("#")
-    by_number = Q(pk=int(number)) if number.isdigit() and len(number) < 18 else Q(pk__in=[])
+    # ASCII digits only: "²".isdigit() is true but int("²") fails.
+    is_number = number.isascii() and number.isdigit() and len(number) < 18
+    by_number = Q(pk=int(number)) if is_number else Q(pk__in=[])
     subquery = search.matching_ticket_ids(text, public_only=not viewer.is_agent)
     if subquery is None:
         return qs.filter(by_number)
