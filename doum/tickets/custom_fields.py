@@ -99,4 +99,6 @@ def missing_on_solve(values: dict[str, Any], definitions: dict[str, CustomField]
 
 def visible_values(values: dict[str, Any], definitions: dict[str, CustomField]) -> dict[str, Any]:
     """The values a customer may see."""
-    return {k: v for k, v in values.items() if k in definitions and definitions[k].visible_to_customers}
+    return {
+        k: v for k, v in values.items() if k in definitions and definitions[k].visible_to_customers
+    }
