@@ -191,6 +191,8 @@ def do_update_user(user: User, *, actor: User | None, changes: dict[str, Any]) -
                            field=sorted(unknown)[0])  # fmt: skip
     if actor is not None and actor.pk != user.pk:
         allowed = roles.MANAGES_PEOPLE if user.is_agent else roles.EDITS_CUSTOMERS
+        if user.role == Role.ADMIN:
+            allowed = roles.ADMINISTERS
         _require(actor, allowed, "edit this person")
     if actor is not None and actor.pk == user.pk and "organization" in changes:
         raise Forbidden("You may not move yourself to another organization.")
@@ -235,6 +237,10 @@ def do_change_role(user: User, *, actor: User | None, role: str) -> User:
     old = user.role
     user.role = role
     user.save(update_fields=["role"])
+    if role == Role.CUSTOMER:
+        # A customer is in no team and leads none; their tickets stay assigned for history.
+        TeamMembership.objects.filter(user=user).delete()
+        Team.objects.filter(lead=user).update(lead=None)
     _audit(actor, "user.role_changed", user, old=old, new=role)
     return user
 

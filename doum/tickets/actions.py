@@ -462,13 +462,21 @@ def do_merge_tickets(
     )
     quoted = f"\n\n{last_public.body_text}" if last_public else ""
     tgt_comment = make_comment(
-        target, author=actor, body=f"Ticket #{source.pk} was merged into this ticket.{quoted}",
+        target, author=actor,
+        body=f"Ticket #{source.pk} ({source.subject[:200]}) was merged into this ticket.{quoted}",
         is_html=False, is_public=False, via=via, at=tgt.at,
         metadata={"merge": {"from": source.pk}},
     )  # fmt: skip
     tgt.event(EventKind.COMMENT_ADDED, comment=tgt_comment, is_public=False)
     tgt.event(EventKind.MERGED_FROM, old_value=str(source.pk))
-    SearchEntry.objects.filter(ticket_id=source.pk).update(ticket_id=target.pk)
+    # The source keeps its own search entries (it stays findable, closed, pointing at the
+    # target); the target's note makes the source's subject and last reply findable there.
+    SearchEntry.objects.bulk_create(
+        [
+            search_entry(source, src_comment, src_comment.body_text, public=False),
+            search_entry(target, tgt_comment, tgt_comment.body_text, public=False),
+        ]
+    )
     if source.requester_id != target.requester_id:
         exists = TicketFollower.objects.filter(ticket=target, user_id=source.requester_id).exists()
         if not exists:

@@ -244,6 +244,8 @@ def lock_ticket(ticket: Ticket, expected_version: int | None) -> Ticket:
             current_version=locked.version,
             changes=changes_since(locked, expected_version),
         )
+    if locked.deleted_at is not None:
+        raise InvalidInput("This ticket is deleted; restore it before changing it.", field="ticket")
     if locked.status == Status.CLOSED:
         raise InvalidInput("This ticket is closed and can no longer be changed.", field="status")
     return locked

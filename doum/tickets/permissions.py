@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from doum.accounts import roles
 from doum.accounts.models import User
-from doum.core.errors import Forbidden
+from doum.core.errors import Forbidden, NotFound
 from doum.tickets.models import Ticket
+
+
+def check_can_see(actor: User | None, ticket: Ticket) -> None:
+    """Staff restricted to their teams act only on tickets they can see, whatever the channel
+    (a page checks with `access_ticket`; mail, import and automation come here too)."""
+    if actor is None or not actor.is_agent or actor.role in roles.SEES_ALL_TICKETS:
+        return
+    from doum.tickets.selectors import ticket_scope
+
+    if not Ticket.objects.filter(ticket_scope(actor), pk=ticket.pk).exists():
+        raise NotFound("No such ticket.", field="ticket")
 
 
 def is_participant(user: User, ticket: Ticket) -> bool:
@@ -28,6 +39,7 @@ def check_can_edit(actor: User | None, ticket: Ticket) -> None:
         return
     if actor.role not in roles.EDITS_TICKETS:
         raise Forbidden("Your role may not change tickets.")
+    check_can_see(actor, ticket)
 
 
 def check_can_comment(actor: User | None, ticket: Ticket, *, public: bool) -> None:
@@ -38,6 +50,7 @@ def check_can_comment(actor: User | None, ticket: Ticket, *, public: bool) -> No
         if actor.role not in allowed:
             kind = "replies" if public else "internal notes"
             raise Forbidden(f"Your role may not add {kind}.")
+        check_can_see(actor, ticket)
         return
     if not public:
         raise Forbidden("Customers cannot add internal notes.", field="public")

@@ -16,7 +16,9 @@ from tests.personas import build_world
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_saves_never_overwrite_silently() -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("needs a server database: the SQLite test database is one shared in-memory file")
+        pytest.skip(
+            "needs a server database: the SQLite test database is one shared in-memory file"
+        )
     world = build_world()
     version = world.ticket.version
     barrier = threading.Barrier(2)

@@ -94,7 +94,9 @@ def test_merging_closes_the_source_and_carries_requester_and_tags(world: World) 
     )
     target_note = Comment.objects.filter(ticket=grown, is_public=False).order_by("-id").first()
     assert target_note is not None
-    assert target_note.body_text.startswith(f"Ticket #{source.pk} was merged into this ticket.")
+    assert target_note.body_text.startswith(
+        f"Ticket #{source.pk} ({source.subject}) was merged into this ticket."
+    )
     assert "Please refund order 7." in target_note.body_text  # the source's last public message
     assert set(TicketFollower.objects.filter(ticket=grown).values_list("user_id", flat=True)) == {
         world.colleague.pk
@@ -161,8 +163,9 @@ def test_only_ticket_editors_merge(world: World) -> None:
 def test_a_merged_tickets_text_is_found_on_the_target(world: World) -> None:
     source = duplicate_by(world)
     tickets.do_merge_tickets(source, world.ticket, actor=world.agent, via=Via.WEB)
-    found = list(filter_tickets(world.agent, TicketFilters(q="order 7")))
-    assert found == [world.ticket]
+    found = {t.pk for t in filter_tickets(world.agent, TicketFilters(q="order 7"))}
+    # The target through its merge note; the source (closed, pointing at the target) by itself.
+    assert found == {world.ticket.pk, source.pk}
 
 
 # --- problems and incidents -----------------------------------------------------------------
@@ -369,3 +372,21 @@ def test_only_ticket_editors_mark_spam(world: World) -> None:
         with pytest.raises(Forbidden):
             tickets.do_mark_spam(world.ticket, actor=actor, via=Via.WEB)
     assert fresh(world.ticket).is_spam is False
+
+
+def test_search_after_merge_finds_each_ticket_by_its_own_subject(world: World) -> None:
+    from doum.tickets.selectors import TicketFilters, filter_tickets
+
+    other = tickets.do_create_ticket(
+        actor=world.customer, via=Via.PORTAL, subject="zebra crossing broken", body="b"
+    )
+    tickets.do_merge_tickets(other, world.ticket, actor=world.manager, via=Via.WEB)
+    tickets.do_update_ticket(
+        world.ticket, actor=world.manager, via=Via.WEB, changes={"subject": "aardvark"}
+    )
+    found = {t.pk for t in filter_tickets(world.manager, TicketFilters(q="zebra"))}
+    assert found == {other.pk, world.ticket.pk}  # the source, and the target through its note
+    assert {t.pk for t in filter_tickets(world.manager, TicketFilters(q="aardvark"))} == {
+        world.ticket.pk
+    }
+    assert {t.pk for t in filter_tickets(world.customer, TicketFilters(q="zebra"))} == {other.pk}

@@ -335,3 +335,26 @@ def test_customers_cannot_see_each_others_tickets_through_filters(world: World) 
 def test_setting_unknown_status_is_invalid_not_forbidden_for_editors(world: World) -> None:
     with pytest.raises(InvalidInput):
         tickets.do_change_status(world.ticket, actor=world.agent, via=Via.WEB, status="nope")
+
+
+def test_team_restricted_agent_cannot_act_on_another_teams_ticket_through_actions(
+    world: World,
+) -> None:
+    """Channels that skip access_ticket (mail, import) still cannot reach other teams' tickets."""
+    with pytest.raises(NotFound):
+        tickets.do_add_comment(
+            world.ticket, actor=world.tech_agent, via=Via.EMAIL, body="hi", public=False
+        )
+    with pytest.raises(NotFound):
+        tickets.do_update_ticket(
+            world.ticket, actor=world.tech_agent, via=Via.API, changes={"priority": "low"}
+        )
+    assert Ticket.objects.get(pk=world.ticket.pk).priority == "normal"
+
+
+def test_deleted_tickets_refuse_changes_until_restored(world: World) -> None:
+    tickets.do_delete_ticket(world.ticket, actor=world.manager, via=Via.WEB)
+    with pytest.raises(InvalidInput):
+        tickets.do_add_comment(world.ticket, actor=world.agent, via=Via.WEB, body="x")
+    tickets.do_restore_ticket(world.ticket, actor=world.manager, via=Via.WEB)
+    tickets.do_add_comment(world.ticket, actor=world.agent, via=Via.WEB, body="x")
