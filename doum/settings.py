@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "doum.core",
     "doum.accounts",
     "doum.tickets",
+    "doum.sla",
     "doum.api",
 ]
 
