@@ -1,0 +1,171 @@
+"""The `doum` command: run, seed, check and administer a Doum installation.
+
+doum run [--host H] [--port P] [--demo]   migrate, (seed), collect static files, serve
+doum demo [--tickets N] [--days N]        seed demo data into an empty help desk
+doum createadmin [--email ...]            create an administrator
+doum worker [...]                         run the background task worker
+doum check [--deploy]                     is this installation ready? (exit 1 if not)
+doum migrate [...]                        apply database migrations
+doum manage <command> [...]               any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+COMMANDS = {
+    "run": "migrate, collect static files and serve the web app (add --demo for demo data)",
+    "demo": "seed realistic demo data into an empty help desk and print the logins",
+    "createadmin": "create an administrator (asks for what is missing)",
+    "worker": "run the background task worker (django-tasks database backend)",
+    "check": "check settings, database, migrations and storage; exit 1 on problems",
+    "migrate": "apply database migrations",
+    "manage": "run any Django management command, e.g. `doum manage shell`",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doum",
+        description="Doum (도움): the customer support help desk.",
+        epilog="Configuration comes from environment variables; see README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"doum {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+
+    run = sub.add_parser("run", help=COMMANDS["run"], description=COMMANDS["run"])
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    run.add_argument(
+        "--demo", action="store_true", help="seed demo data first if the help desk has no tickets"
+    )
+
+    demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
+    demo.add_argument("--tickets", type=int, default=3000, help="number of tickets (3000)")
+    demo.add_argument("--days", type=int, default=90, help="days of history (90)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (7)")
+
+    admin = sub.add_parser(
+        "createadmin", help=COMMANDS["createadmin"], description=COMMANDS["createadmin"]
+    )
+    admin.add_argument("--email")
+    admin.add_argument("--name")
+    admin.add_argument("--password", help="prefer DOUM_ADMIN_PASSWORD or the prompt")
+    admin.add_argument("--no-input", action="store_true", help="never prompt")
+
+    check = sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
+    check.add_argument("--deploy", action="store_true", help="add production readiness checks")
+
+    for name in ("worker", "migrate", "manage"):
+        # Listed for --help only: main() hands these to Django before argparse sees them.
+        sub.add_parser(name, help=COMMANDS[name], add_help=False)
+    return parser
+
+
+PASSTHROUGH = {"worker": "db_worker", "migrate": "migrate"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in (*PASSTHROUGH, "manage"):
+        # Everything after the command word belongs to Django (argparse would eat options).
+        _setup()
+        if argv[0] == "manage":
+            return _django(*(argv[1:] or ["help"]))
+        return _django(PASSTHROUGH[argv[0]], *argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    _setup()
+    if args.command == "run":
+        return _run(args.host, args.port, demo=args.demo)
+    if args.command == "demo":
+        _django("migrate", "--no-input", "--verbosity", "0")
+        return _django(
+            "demo", "--tickets", str(args.tickets), "--days", str(args.days),
+            "--seed", str(args.seed),
+        )  # fmt: skip
+    if args.command == "createadmin":
+        _django("migrate", "--no-input", "--verbosity", "0")
+        extra = [f"--{k}={v}" for k in ("email", "name", "password") if (v := getattr(args, k))]
+        return _django("createadmin", *extra, *(["--no-input"] if args.no_input else []))
+    return _django("selfcheck", *(["--deploy"] if args.deploy else []))
+
+
+def _version() -> str:
+    try:
+        return metadata.version("doum")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _setup() -> None:
+    """Settings, the var directory (SQLite file, media, static files), then Django."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doum.settings")
+    import django
+    from django.conf import settings
+
+    var_dir = getattr(settings, "VAR_DIR", None)
+    if var_dir is not None:
+        Path(var_dir).mkdir(parents=True, exist_ok=True)
+    django.setup()
+
+
+def _django(*argv: str) -> int:
+    """Run one management command as if typed after `doum manage`; its exit code."""
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["doum", *argv])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def _run(host: str, port: int, *, demo: bool) -> int:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from doum.accounts.models import User
+    from doum.core.demo import existing_demo_logins, format_logins, has_tickets
+
+    try:
+        print("Applying database migrations...", flush=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo and not has_tickets():
+            call_command("demo")
+        call_command("collectstatic", interactive=False, verbosity=0)
+    except CommandError as exc:
+        print(f"doum run: {exc}", file=sys.stderr)
+        return 1
+    shown = "localhost" if host in ("0.0.0.0", "") else host  # noqa: S104 - a display name
+    url = f"http://{shown}:{port}/"
+    rule = "-" * 72
+    lines = ["", rule, f"  Doum is running at {url}", f"  API docs: {url}api/docs", ""]
+    logins = existing_demo_logins()
+    if logins:
+        lines += ["  " + line for line in format_logins(logins).splitlines()]
+    elif not User.objects.filter(is_active=True).exclude(role="customer").exists():
+        lines.append("  No staff accounts yet: create one with `doum createadmin`.")
+    if host not in ("127.0.0.1", "localhost"):
+        lines.append("  Listening beyond this machine: set DOUM_ALLOWED_HOSTS to its host name.")
+    lines += ["", "  Press Ctrl+C to stop.", rule, ""]
+    print("\n".join(lines), flush=True)
+    try:
+        call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
+    except KeyboardInterrupt:
+        return 0
+    except CommandError as exc:
+        print(f"doum run: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The `doum` command, run as a real process against a throw-away SQLite database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = ("run", "demo", "createadmin", "worker", "check", "migrate", "manage")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A fresh var directory (the CLI must create it) and no DATABASE_URL: SQLite there."""
+    out = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DOUM_SECRET_KEY")}
+    out["DOUM_VAR_DIR"] = str(tmp_path / "var")
+    out["DOUM_FAST_PASSWORDS"] = "1"
+    out["DJANGO_SETTINGS_MODULE"] = "doum.settings"
+    return out
+
+
+def doum(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "doum.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_help_lists_every_command(env: dict[str, str]) -> None:
+    result = doum(env, "--help")
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert doum(env).returncode == 2  # no command: usage, and a failing exit code
+
+
+def test_check_migrate_demo_check(env: dict[str, str]) -> None:
+    before = doum(env, "check")
+    assert before.returncode == 1, before.stdout + before.stderr
+    assert "migrations" in before.stdout and "doum migrate" in before.stdout
+    assert (Path(env["DOUM_VAR_DIR"]) / "doum.sqlite3").exists()
+
+    migrated = doum(env, "migrate", "--verbosity", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    after = doum(env, "check")
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "All checks passed." in after.stdout
+    assert "PROBLEM" not in after.stdout
+
+    seeded = doum(env, "demo", "--tickets", "50", "--days", "14")
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "50 tickets" in seeded.stdout
+    assert "admin@doum.example" in seeded.stdout and "doum-demo" in seeded.stdout
+    assert doum(env, "check").returncode == 0
+
+    again = doum(env, "demo", "--tickets", "50")
+    assert again.returncode == 0
+    assert "already has tickets" in again.stdout
+    assert "admin@doum.example" in again.stdout  # the logins are shown again
+
+    taken = doum(env, "createadmin", "--no-input", "--email", "admin@doum.example",
+                 "--password", "another-long-password-7")  # fmt: skip
+    assert taken.returncode == 1
+    assert "already uses this e-mail address" in taken.stderr
+    created = doum(env, "createadmin", "--no-input", "--email", "owner@example.org",
+                   "--password", "another-long-password-7")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "owner@example.org" in created.stdout
+
+
+def test_check_reports_an_unreachable_database(env: dict[str, str], tmp_path: Path) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/missing/dir/doum.sqlite3"
+    result = doum(env, "check")
+    assert result.returncode == 1
+    assert "database" in result.stdout and "PROBLEM" in result.stdout
+
+
+def test_manage_passes_anything_through(env: dict[str, str]) -> None:
+    result = doum(env, "manage", "showmigrations", "--list", "tickets")
+    assert result.returncode == 0, result.stderr
+    assert "0001_initial" in result.stdout
