@@ -35,3 +35,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## Seed demo data into the database (refuses when tickets exist)
+demo: $(STAMP)
+	$(BIN)/doum demo

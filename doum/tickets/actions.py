@@ -69,9 +69,6 @@ from doum.tickets.permissions import (
 # --- create ---------------------------------------------------------------------------------
 
 
-CUSTOMER_FORBIDDEN_ON_CREATE = ("assignee_id", "team_id", "status", "tags", "requester_id")
-
-
 @transaction.atomic
 def do_create_ticket(
     *,
@@ -108,15 +105,16 @@ def do_create_ticket(
         raise Forbidden("Inactive users cannot open tickets.")
     if customer:
         given = {
-            "assignee_id": assignee_id, "team_id": team_id, "status": status,
-            "tags": list(tags) or None, "follower_ids": list(follower_ids) or None,
+            "assignee": assignee_id, "team": team_id, "status": status,
+            "tags": list(tags) or None, "followers": list(follower_ids) or None,
+            "external_id": external_id,
+            "channel": channel if channel not in (None, _default_channel(via)) else None,
+            "priority": priority if priority != Priority.NORMAL else None,
+            "type": type if type != TicketType.QUESTION else None,
         }  # fmt: skip
         for name, value in given.items():
             if value is not None:
-                raise InvalidInput(
-                    f"Customers cannot set '{name.removesuffix('_id')}'.",
-                    field=name.removesuffix("_id"),
-                )
+                raise InvalidInput(f"Customers cannot set '{name}'.", field=name)
         if requester_id not in (None, actor.pk):
             raise InvalidInput("Customers open tickets for themselves only.", field="requester")
         if not public:
@@ -149,8 +147,10 @@ def do_create_ticket(
     brand = Brand.objects.filter(pk=brand_id).first() if brand_id is not None else default_brand()
     if brand is None:
         raise InvalidInput("No such brand.", field="brand")
-    definitions = active_definitions()
-    values = clean_values(custom_fields or {}, definitions, customer=customer)
+    definitions = active_definitions() if custom_fields else None
+    values = (
+        clean_values(custom_fields, definitions or {}, customer=customer) if custom_fields else {}
+    )
     tag_names = clean_tags(tags)
     assignee = active_agent(assignee_id, "assignee")
     team = existing_team(team_id)
@@ -342,10 +342,12 @@ def do_update_ticket(
             raise InvalidInput("Unlink this problem's incidents first.", field="type")
         change.set("type", new_type)
         change.set("due_at", due_at)
-    definitions = active_definitions()
+    # Loaded only when a change needs them (custom field values, or solving).
+    definitions = None
     if "custom_fields" in changes:
         if not isinstance(changes["custom_fields"], dict):
             raise InvalidInput("Custom fields are an object.", field="custom_fields")
+        definitions = active_definitions()
         cleaned = clean_values(changes["custom_fields"], definitions, customer=False)
         merged = {**ticket.custom_fields}
         for key, value in cleaned.items():

@@ -316,7 +316,9 @@ def apply_status(change: Change, status: str, definitions: dict[str, Any] | None
     if status == Status.CLOSED and ticket.status != Status.SOLVED:
         raise InvalidInput("Only solved tickets can be closed.", field="status")
     if status == Status.SOLVED:
-        missing = missing_on_solve(ticket.custom_fields, definitions or active_definitions())
+        if definitions is None:
+            definitions = active_definitions()
+        missing = missing_on_solve(ticket.custom_fields, definitions)
         if missing:
             raise InvalidInput(
                 f"Fill in '{missing[0]}' before solving.", field=f"custom_fields.{missing[0]}"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
+
+from doum.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,9 @@ class TicketChange:
     version: int
     event_kinds: tuple[str, ...]
     created: bool
+    # True when the change was written "in the past" (demo seeding, history import under
+    # clock.at): listeners that act on the present (mail, SLA timers, webhooks) skip it.
+    historical: bool = field(default_factory=clock.is_overridden)
 
 
 Listener = Callable[[TicketChange], None]

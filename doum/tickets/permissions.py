@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from doum.accounts import roles
-from doum.accounts.models import User
+from doum.accounts.models import Team, TeamMembership, User
 from doum.core.errors import Forbidden, NotFound
 from doum.tickets.models import Ticket
 
 
 def check_can_see(actor: User | None, ticket: Ticket) -> None:
     """Staff restricted to their teams act only on tickets they can see, whatever the channel
-    (a page checks with `access_ticket`; mail, import and automation come here too)."""
+    (a page checks with `access_ticket`; mail, import and automation come here too).
+
+    The same rule as `selectors.ticket_scope`, decided from the loaded row with at most one
+    small query; tests hold the two to agreement.
+    """
     if actor is None or not actor.is_agent or actor.role in roles.SEES_ALL_TICKETS:
         return
-    from doum.tickets.selectors import ticket_scope
-
-    if not Ticket.objects.filter(ticket_scope(actor), pk=ticket.pk).exists():
+    if getattr(ticket, "_doum_seen_by", None) == actor.pk:
+        return
+    visible = (
+        ticket.team_id is None
+        or ticket.assignee_id == actor.pk
+        or TeamMembership.objects.filter(user_id=actor.pk, team_id=ticket.team_id).exists()
+        or (
+            actor.role == roles.Role.TEAM_LEAD
+            and Team.objects.filter(pk=ticket.team_id, lead_id=actor.pk).exists()
+        )
+    )
+    if not visible:
         raise NotFound("No such ticket.", field="ticket")
+    ticket._doum_seen_by = actor.pk  # type: ignore[attr-defined]
 
 
 def is_participant(user: User, ticket: Ticket) -> bool:

@@ -190,7 +190,7 @@ CUSTOMER_MAY_NOT_SET: list[tuple[str, Callable[[World], dict[str, Any]], str]] =
     ("team", lambda w: {"team_id": w.billing.pk}, "team"),
     ("status", lambda w: {"status": Status.OPEN}, "status"),
     ("tags", lambda w: {"tags": ["urgent"]}, "tags"),
-    ("followers", lambda w: {"follower_ids": [w.colleague.pk]}, "follower_ids"),
+    ("followers", lambda w: {"follower_ids": [w.colleague.pk]}, "followers"),
     ("someone else as requester", lambda w: {"requester_id": w.colleague.pk}, "requester"),
     ("internal first message", lambda w: {"public": False}, "public"),
 ]
@@ -319,3 +319,15 @@ def test_via_that_is_not_a_channel_falls_back_to_web(world: World) -> None:
     )
     assert ticket.channel == Channel.WEB
     assert {e.via for e in events_of(ticket)} == {Via.TRIGGER}
+
+
+def test_customers_cannot_claim_staff_fields_on_create(world: World) -> None:
+    for field_name, value in (
+        ("priority", "urgent"), ("type", "problem"), ("channel", "phone"),
+        ("external_id", "zendesk-123"),
+    ):  # fmt: skip
+        with pytest.raises(InvalidInput) as caught:
+            tickets.do_create_ticket(
+                actor=world.customer, via=Via.PORTAL, subject="x", body="y", **{field_name: value}
+            )
+        assert caught.value.field == field_name

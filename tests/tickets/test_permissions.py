@@ -358,3 +358,30 @@ def test_deleted_tickets_refuse_changes_until_restored(world: World) -> None:
         tickets.do_add_comment(world.ticket, actor=world.agent, via=Via.WEB, body="x")
     tickets.do_restore_ticket(world.ticket, actor=world.manager, via=Via.WEB)
     tickets.do_add_comment(world.ticket, actor=world.agent, via=Via.WEB, body="x")
+
+
+def test_action_visibility_check_agrees_with_the_list_scope(world: World) -> None:
+    """permissions.check_can_see decides from the row; selectors.ticket_scope in SQL."""
+    from doum.tickets.permissions import check_can_see
+    from doum.tickets.selectors import ticket_scope
+
+    unrouted = tickets.do_create_ticket(actor=world.outsider, via=Via.PORTAL, subject="u", body="b")
+    technical = tickets.do_create_ticket(
+        actor=world.agent, via=Via.WEB, subject="t", body="b",
+        requester_id=world.customer.pk, team_id=world.technical.pk,
+    )  # fmt: skip
+    assigned_across = tickets.do_create_ticket(
+        actor=world.admin, via=Via.WEB, subject="x", body="b", requester_id=world.customer.pk,
+        team_id=world.technical.pk, assignee_id=world.tech_agent.pk,
+    )  # fmt: skip
+    staff = [world.agent, world.tech_agent, world.idle_agent, world.lead, world.qa, world.manager]
+    for ticket in (world.ticket, unrouted, technical, assigned_across):
+        for user in staff:
+            in_scope = Ticket.objects.filter(ticket_scope(user), pk=ticket.pk).exists()
+            fresh = Ticket.objects.get(pk=ticket.pk)
+            try:
+                check_can_see(user, fresh)
+                allowed = True
+            except NotFound:
+                allowed = False
+            assert allowed == in_scope, (user.name, ticket.subject)
