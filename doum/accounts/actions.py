@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -441,14 +442,26 @@ def do_create_brand(
             )
     except IntegrityError as exc:
         raise InvalidInput("A brand with this name or slug exists.", field="name") from exc
+    transaction.on_commit(lambda: cache.delete(DEFAULT_BRAND_CACHE_KEY))
+    cache.delete(DEFAULT_BRAND_CACHE_KEY)
     _audit(actor, "brand.created", brand, name=brand.name)
     return brand
 
 
+DEFAULT_BRAND_CACHE_KEY = "doum:default-brand"
+DEFAULT_BRAND_CACHE_S = 30
+
+
 def default_brand() -> Brand:
-    brand = Brand.objects.filter(is_default=True).first() or Brand.objects.order_by("id").first()
+    """The brand new tickets get when none is named. Kept in the cache for half a minute (it
+    changes only when an admin adds or changes brands, which clears it in this process)."""
+    cached = cache.get(DEFAULT_BRAND_CACHE_KEY)
+    if isinstance(cached, Brand):
+        return cached
+    brand = next(iter(Brand.objects.order_by("-is_default", "id")[:1]), None)
     if brand is None:
         raise NotFound("No brand is set up yet; run `doum demo` or create one.", field="brand")
+    cache.set(DEFAULT_BRAND_CACHE_KEY, brand, DEFAULT_BRAND_CACHE_S)
     return brand
 
 

@@ -9,24 +9,21 @@ from typing import Any
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from doum.accounts import actions, roles, selectors
 from doum.accounts.models import ApiToken, AuditLog, Brand, Identity, Organization, Team, User
 from doum.api.auth import current_user
+from doum.api.schemas import Input, Out
 from doum.core.errors import InvalidInput, NotFound
 
 router = Router(tags=["people"])
 
 
-class Input(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
 # --- shapes -----------------------------------------------------------------------------------
 
 
-class IdentityOut(Schema):
+class IdentityOut(Out):
     id: int
     kind: str
     value: str
@@ -34,7 +31,7 @@ class IdentityOut(Schema):
     verified: bool
 
 
-class UserOut(Schema):
+class UserOut(Out):
     id: int
     name: str
     email: str | None
@@ -53,7 +50,7 @@ class UserDetailOut(UserOut):
     team_ids: list[int]
 
 
-class UserPage(Schema):
+class UserPage(Out):
     items: list[UserOut]
     next_cursor: str | None
 
@@ -89,7 +86,7 @@ class IdentityIn(Input):
     value: str = Field(min_length=1, max_length=254)
 
 
-class OrganizationOut(Schema):
+class OrganizationOut(Out):
     id: int
     name: str
     notes: str
@@ -115,7 +112,7 @@ class OrganizationUpdateIn(Input):
     custom_fields: dict[str, Any] | None = None
 
 
-class TeamOut(Schema):
+class TeamOut(Out):
     id: int
     name: str
     description: str
@@ -137,7 +134,7 @@ class MemberIn(Input):
     user_id: int
 
 
-class BrandOut(Schema):
+class BrandOut(Out):
     id: int
     name: str
     slug: str
@@ -149,7 +146,7 @@ class BrandOut(Schema):
     is_default: bool
 
 
-class TokenOut(Schema):
+class TokenOut(Out):
     id: int
     name: str
     prefix: str
@@ -168,7 +165,7 @@ class TokenIn(Input):
     expires_at: datetime | None = None
 
 
-class AuditOut(Schema):
+class AuditOut(Out):
     id: int
     actor_id: int | None
     action: str

@@ -19,6 +19,7 @@ from doum.accounts.actions import default_brand
 from doum.accounts.models import AuditLog, Brand, User
 from doum.accounts.roles import EDITS_TICKETS, Role
 from doum.core import clock
+from doum.core.db import one_or_none
 from doum.core.errors import Forbidden, InvalidInput
 from doum.core.text import normalize, single_line
 from doum.tickets import hooks, search
@@ -125,7 +126,7 @@ def do_create_ticket(
             raise Forbidden("Your role may not open tickets.")
         if requester_id is None:
             raise InvalidInput("Say who the requester is.", field="requester")
-        found = User.objects.filter(pk=requester_id).select_related("organization").first()
+        found = one_or_none(User.objects.filter(pk=requester_id).select_related("organization"))
         if found is None or not found.is_active:
             raise InvalidInput("No such requester.", field="requester")
         requester = found
@@ -144,7 +145,9 @@ def do_create_ticket(
         raise InvalidInput("Only tasks have a due date.", field="due_at")
     if due_at is not None and due_at.tzinfo is None:
         raise InvalidInput("The due date needs a time zone.", field="due_at")
-    brand = Brand.objects.filter(pk=brand_id).first() if brand_id is not None else default_brand()
+    brand = (
+        one_or_none(Brand.objects.filter(pk=brand_id)) if brand_id is not None else default_brand()
+    )
     if brand is None:
         raise InvalidInput("No such brand.", field="brand")
     definitions = active_definitions() if custom_fields else None
@@ -172,8 +175,11 @@ def do_create_ticket(
             channel=channel,
             requester=requester,
             submitter=actor,
-            organization_id=requester.organization_id,
+            # Related rows already in hand stay cached on the instance, so callers can show
+            # the new ticket without reading it back.
+            organization=requester.organization if requester.organization_id else None,
             assignee=assignee,
+            team=team if team is not None and team.pk == resolved_team_id else None,
             team_id=resolved_team_id,
             due_at=due_at,
             custom_fields=values,
@@ -598,6 +604,7 @@ __all__ = [
     "NewAttachment",
     "changes_since",
     "clean_filename",
+    "clean_tags",
     "do_add_comment",
     "do_assign",
     "do_change_status",

@@ -35,6 +35,7 @@ from doum.tickets.schemas import (
     TagOut,
     TicketCreateIn,
     TicketDetailOut,
+    TicketOut,
     TicketPage,
     TicketUpdateIn,
     person,
@@ -141,7 +142,11 @@ def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     return _detail(request, ticket_id)
 
 
-@router.post("/tickets", response={201: TicketDetailOut}, summary="Open a ticket")
+@router.post(
+    "/tickets",
+    response={201: TicketOut},
+    summary="Open a ticket (the conversation is at /tickets/{id} and /tickets/{id}/comments)",
+)
 def create_ticket(request: HttpRequest, data: TicketCreateIn) -> tuple[int, dict[str, Any]]:
     user = current_user(request)
     requester_id = data.requester_id
@@ -178,7 +183,11 @@ def create_ticket(request: HttpRequest, data: TicketCreateIn) -> tuple[int, dict
         public=data.public,
         external_id=data.external_id,
     )
-    return 201, _detail(request, ticket.pk)
+    definitions = {} if user.is_agent else active_definitions()
+    tag_names = actions.clean_tags(data.tags)  # as the action stored them
+    return 201, serialize_ticket(
+        ticket, viewer=user, definitions=definitions, tag_names=sorted(tag_names)
+    )
 
 
 @router.patch("/tickets/{ticket_id}", response=TicketDetailOut, summary="Change a ticket's fields")

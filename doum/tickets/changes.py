@@ -24,6 +24,7 @@ from django.core.files.storage import default_storage
 from doum.accounts.models import Team, TeamMembership, User
 from doum.accounts.roles import EDITS_TICKETS
 from doum.core import clock
+from doum.core.db import one_or_none
 from doum.core.errors import Conflict, InvalidInput
 from doum.core.text import html_to_text, normalize, sanitize_html, single_line, text_to_html
 from doum.tickets import hooks, search
@@ -270,7 +271,7 @@ def changes_since(ticket: Ticket, version: int) -> list[dict[str, Any]]:
 def active_agent(user_id: int | None, field_name: str) -> User | None:
     if user_id is None:
         return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = one_or_none(User.objects.filter(pk=user_id, is_active=True))
     if user is None or user.role not in EDITS_TICKETS:
         raise InvalidInput("The assignee must be an active agent.", field=field_name)
     return user
@@ -279,7 +280,7 @@ def active_agent(user_id: int | None, field_name: str) -> User | None:
 def existing_team(team_id: int | None) -> Team | None:
     if team_id is None:
         return None
-    team = Team.objects.filter(pk=team_id).first()
+    team = one_or_none(Team.objects.filter(pk=team_id))
     if team is None:
         raise InvalidInput("No such team.", field="team")
     return team

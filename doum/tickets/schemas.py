@@ -7,34 +7,29 @@ from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
-from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from doum.accounts.models import User
+from doum.api.schemas import Input, Out
 from doum.tickets.custom_fields import visible_values
 from doum.tickets.models import Attachment, Comment, CustomField, Ticket, TicketEvent
-
-
-class Input(Schema):
-    model_config = ConfigDict(extra="forbid")
-
 
 # --- output -----------------------------------------------------------------------------------
 
 
-class Ref(Schema):
+class Ref(Out):
     id: int
     name: str
 
 
-class PersonRef(Schema):
+class PersonRef(Out):
     id: int
     name: str
     email: str | None = None
     role: str
 
 
-class TicketOut(Schema):
+class TicketOut(Out):
     id: int
     subject: str
     status: str
@@ -59,7 +54,7 @@ class TicketOut(Schema):
     version: int
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: int
     filename: str
     content_type: str
@@ -68,7 +63,7 @@ class AttachmentOut(Schema):
     url: str
 
 
-class CommentOut(Schema):
+class CommentOut(Out):
     id: int
     author: PersonRef
     public: bool
@@ -86,12 +81,12 @@ class TicketDetailOut(TicketOut):
     comments_truncated: bool
 
 
-class TicketPage(Schema):
+class TicketPage(Out):
     items: list[TicketOut]
     next_cursor: str | None
 
 
-class EventOut(Schema):
+class EventOut(Out):
     id: int
     ticket_id: int
     kind: str
@@ -109,12 +104,12 @@ class EventOut(Schema):
     data: dict[str, Any]
 
 
-class EventPage(Schema):
+class EventPage(Out):
     items: list[EventOut]
     next_cursor: str | None
 
 
-class CustomFieldOut(Schema):
+class CustomFieldOut(Out):
     id: int
     key: str
     applies_to: str
@@ -130,7 +125,7 @@ class CustomFieldOut(Schema):
     position: int
 
 
-class TagOut(Schema):
+class TagOut(Out):
     name: str
 
 
@@ -141,8 +136,13 @@ def person(user: User, *, viewer: User) -> dict[str, Any]:
 
 
 def serialize_ticket(
-    ticket: Ticket, *, viewer: User, definitions: dict[str, CustomField]
+    ticket: Ticket,
+    *,
+    viewer: User,
+    definitions: dict[str, CustomField],
+    tag_names: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`tag_names` saves the tag query when the caller already knows them."""
     staff = viewer.is_agent
     return {
         "id": ticket.pk,
@@ -160,7 +160,9 @@ def serialize_ticket(
         ),
         "assignee": person(ticket.assignee, viewer=viewer) if ticket.assignee else None,
         "team": {"id": ticket.team.pk, "name": ticket.team.name} if staff and ticket.team else None,
-        "tags": [t.name for t in ticket.tags.all()] if staff else [],
+        "tags": (tag_names if tag_names is not None else [t.name for t in ticket.tags.all()])
+        if staff
+        else [],
         "custom_fields": (
             ticket.custom_fields if staff else visible_values(ticket.custom_fields, definitions)
         ),
