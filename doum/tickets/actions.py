@@ -47,7 +47,6 @@ from doum.tickets.changes import (
 )
 from doum.tickets.custom_fields import active_definitions, clean_values
 from doum.tickets.models import (
-    UNSOLVED_STATUSES,
     Channel,
     Comment,
     EventKind,
@@ -64,6 +63,7 @@ from doum.tickets.permissions import (
     check_can_comment,
     check_can_delete,
     check_can_edit,
+    check_can_see,
     is_participant,
 )
 
@@ -512,6 +512,9 @@ def do_link_problem(incident: Ticket, problem: Ticket, *, actor: User, via: str)
     incident = lock_ticket(incident, None)
     check_can_edit(actor, incident)
     problem = Ticket.objects.select_for_update().get(pk=problem.pk)
+    check_can_see(actor, problem)
+    if problem.deleted_at is not None or problem.status == Status.CLOSED:
+        raise InvalidInput("The problem ticket is closed or deleted.", field="problem")
     if problem.type != TicketType.PROBLEM:
         raise InvalidInput("The linked ticket must be of type problem.", field="problem")
     if incident.type == TicketType.PROBLEM and Ticket.objects.filter(problem=incident).exists():
@@ -594,10 +597,6 @@ def do_restore_ticket(ticket: Ticket, *, actor: User, via: str) -> Ticket:
         data={}, at=change.at,
     )  # fmt: skip
     return locked
-
-
-def is_unsolved(ticket: Ticket) -> bool:
-    return ticket.status in UNSOLVED_STATUSES
 
 
 __all__ = [

@@ -390,3 +390,17 @@ def test_search_after_merge_finds_each_ticket_by_its_own_subject(world: World) -
         world.ticket.pk
     }
     assert {t.pk for t in filter_tickets(world.customer, TicketFilters(q="zebra"))} == {other.pk}
+
+
+def test_linking_checks_the_problem_ticket_too(world: World) -> None:
+    hidden_problem = tickets.do_create_ticket(
+        actor=world.admin, via=Via.WEB, subject="Tech outage", body="x",
+        requester_id=world.customer.pk, type=TicketType.PROBLEM, team_id=world.technical.pk,
+    )  # fmt: skip
+    with pytest.raises(NotFound):
+        tickets.do_link_problem(world.ticket, hidden_problem, actor=world.agent, via=Via.EMAIL)
+    deleted_problem = problem_ticket(world)
+    tickets.do_delete_ticket(deleted_problem, actor=world.manager, via=Via.WEB)
+    with pytest.raises(InvalidInput):
+        tickets.do_link_problem(world.ticket, deleted_problem, actor=world.manager, via=Via.WEB)
+    assert fresh(world.ticket).problem_id is None
