@@ -792,8 +792,11 @@ class _Planner:
         now = life.add(now, "update", actor=triager, via=Via.WEB, changes=changes)
         t.agent, t.assigned_at = agent, now
         if t.problem_key is not None:
+            # A misrouted incident's agent cannot see the problem in the right team: the
+            # manager links it.
+            linker = self.people.manager if misrouted else agent
             now = life.add(
-                now + _minutes(rng, 1, 15), "link", actor=agent, problem_key=t.problem_key
+                now + _minutes(rng, 1, 15), "link", actor=linker, problem_key=t.problem_key
             )
         if misrouted:
             t.values["team"] = self.people.teams[topic.team].name
@@ -1013,8 +1016,11 @@ class _Planner:
                     body=self._text(target.topic.bodies, dup),
                     brand_id=target.brand.pk if target.brand else None,
                 )  # fmt: skip
-                life.add(merge_at, "merge", actor=target.agent, target_key=target.key,
-                         note=self._note(dup, target.agent, content.MERGE_NOTES))  # fmt: skip
+                # The manager merges: by then the target may have been handed to another
+                # team that its first agent no longer sees.
+                manager = self.people.manager
+                life.add(merge_at, "merge", actor=manager, target_key=target.key,
+                         note=self._note(dup, manager, content.MERGE_NOTES))  # fmt: skip
             except _Stop:
                 continue
 
