@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "doum.accounts",
     "doum.tickets",
     "doum.sla",
+    "doum.portal",
     "doum.api",
 ]
 
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "doum.api.ratelimit.RateLimitMiddleware",
     "doum.accounts.middleware.UserPreferencesMiddleware",
+    "doum.core.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -86,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "doum.core.context_processors.navigation",
             ],
         },
     },

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from doum.accounts import views as account_views
@@ -12,6 +12,10 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", account_views.SignInView.as_view(), name="login"),
     path("logout/", account_views.sign_out, name="logout"),
+    path("", include("doum.tickets.urls")),
+    path("", include("doum.accounts.urls")),
+    path("settings/", include("doum.core.settings_urls")),
+    path("portal/", include("doum.portal.urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("api/openapi.json", core_views.openapi_json, name="openapi"),

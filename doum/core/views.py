@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from doum.accounts.models import User
+from doum.core.web import current_user, people_manager_page, staff_page
 from doum.tickets.models import UNSOLVED_STATUSES
 from doum.tickets.selectors import visible_tickets
 
 
-@login_required
 @require_GET
+@staff_page
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = current_user(request)
     tickets = visible_tickets(user)
     context = {
         "unsolved": tickets.filter(status__in=UNSOLVED_STATUSES).count(),
@@ -43,3 +43,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+# (url name, title, what it is for) — pages an app does not install are left out.
+SETTINGS_SECTIONS = (
+    ("settings:users", _("People and roles"), _("Agents, their roles, and deactivation.")),
+    ("settings:teams", _("Teams"), _("Teams, their leads and members.")),
+    ("settings:fields", _("Custom fields"), _("Fields on tickets, customers and organizations.")),
+    ("settings:tags", _("Tags"), _("Rename, merge and remove tags.")),
+    ("tickets:views_manage", _("Views"), _("Shared ticket views: conditions, columns, order.")),
+)
+
+
+@require_GET
+@people_manager_page
+def settings_index(request: HttpRequest) -> HttpResponse:
+    sections = []
+    for name, title, description in SETTINGS_SECTIONS:
+        try:
+            sections.append({"url": reverse(name), "title": title, "description": description})
+        except NoReverseMatch:
+            continue
+    return render(request, "core/settings_index.html", {"sections": sections})

@@ -93,6 +93,8 @@ SORTS = {
 class TicketFilters:
     status: list[str] | None = None
     team_id: int | None = None
+    team_ids: list[int] | None = None
+    no_team: bool = False
     assignee_id: int | None = None
     unassigned: bool = False
     requester_id: int | None = None
@@ -119,6 +121,10 @@ def filter_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(status__in=filters.status)
     if filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
+    if filters.team_ids is not None:
+        qs = qs.filter(team_id__in=filters.team_ids)
+    if filters.no_team:
+        qs = qs.filter(team__isnull=True)
     if filters.unassigned:
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee_id is not None:

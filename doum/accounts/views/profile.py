@@ -1,0 +1,5 @@
+"""profile pages (see __init__.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

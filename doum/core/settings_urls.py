@@ -1,0 +1,14 @@
+"""The admin pages under /settings/ (namespace "settings"), gathered from the apps."""
+
+from django.urls import URLPattern, path
+
+from doum.accounts.views import settings as account_settings
+from doum.core import views
+from doum.tickets.views import settings as ticket_settings
+
+app_name = "settings"
+urlpatterns: list[URLPattern] = [
+    path("", views.settings_index, name="index"),
+    *account_settings.urlpatterns,
+    *ticket_settings.urlpatterns,
+]

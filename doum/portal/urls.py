@@ -1,0 +1,6 @@
+"""The customer portal: /portal/ (see views.py)."""
+
+from django.urls import URLPattern
+
+app_name = "portal"
+urlpatterns: list[URLPattern] = []
