@@ -62,6 +62,14 @@ class OrganizationDomain(models.Model):
         return self.domain
 
 
+class Availability(models.TextChoices):
+    """Whether an agent is taking work now (routing reads it; customers are always offline)."""
+
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """Agents, customers and everyone in between; `role` says which."""
 
@@ -76,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     notes = models.TextField(blank=True, default="")
     custom_fields = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.OFFLINE
+    )
+    availability_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     USERNAME_FIELD = "email"
@@ -169,6 +181,8 @@ class Brand(models.Model):
     primary_color = models.CharField(max_length=7, default="#1f6feb")
     accent_color = models.CharField(max_length=7, default="#0b3d91")
     is_default = models.BooleanField(default=False)
+    # The host name the brand's portal answers on (e.g. help.example.com); empty: none.
+    portal_host = models.CharField(max_length=253, blank=True, default="")
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
