@@ -10,6 +10,7 @@ from doum.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url="/static/doum/favicon.svg", permanent=True)),
     path("login/", account_views.SignInView.as_view(), name="login"),
     path("logout/", account_views.sign_out, name="logout"),
     path("", include("doum.tickets.urls")),

@@ -655,17 +655,24 @@ class _Planner:
         }
 
     def _force_fates(self, planned: list[_Ticket]) -> None:
-        """The newest tickets end in every unsolved status, whatever the dice say."""
+        """The last two days' tickets make a working backlog, whatever the dice say.
+
+        Every unsolved status appears (new and unrouted, routed to a team but unassigned,
+        open, pending, on-hold), as a team has it on a Monday morning; about a fifth of
+        them still live an ordinary life (and are mostly solved by now).
+        """
         window = [
             t for t in planned
             if t.kind == "customer" and t.channel != Channel.CHAT and t.problem_key is None
-            and self.end - timedelta(hours=36) < t.created < self.end - timedelta(minutes=30)
+            and self.end - timedelta(hours=48) < t.created < self.end - timedelta(minutes=30)
         ]  # fmt: skip
-        if len(window) < 4:
-            window = [t for t in planned[-max(8, len(planned) // 10) :] if t.kind == "customer"]
-        fates = ["new", Status.OPEN, Status.PENDING, Status.ON_HOLD]
-        for t, fate in zip(reversed(window), fates, strict=False):
-            t.fate = fate
+        if len(window) < 5:
+            window = [t for t in planned[-max(10, len(planned) // 10) :] if t.kind == "customer"]
+        fates = ["new", "routed", Status.OPEN, Status.PENDING, Status.ON_HOLD]
+        weighted = [*fates, Status.OPEN, Status.OPEN, "routed", Status.PENDING, ""]
+        for index, t in enumerate(reversed(window)):
+            # The newest five take one status each, so every one shows even in a small demo.
+            t.fate = fates[index] if index < len(fates) else self.rng.choice(weighted)
 
     # --- lives ------------------------------------------------------------------------------
 
@@ -870,6 +877,12 @@ class _Planner:
         rng = self.rng
         gap = (self.end - created) / 4
         agent = self._pick_agent(t.topic.team)
+        if t.fate == "routed":
+            # Triage put it in the team's queue; nobody has picked it up yet.
+            lead = self.people.leads.get(t.topic.team, agent)
+            life.add(created + gap * rng.uniform(0.2, 1.0), "update", actor=lead, via=Via.WEB,
+                     changes={"team_id": self.people.teams[t.topic.team].pk})  # fmt: skip
+            return
         now = life.add(created + gap * rng.uniform(0.4, 1.0), "update", actor=agent,
                        via=Via.WEB, changes=self._assignment(t.topic.team, agent))  # fmt: skip
         later = now + gap * rng.uniform(0.4, 1.0)
@@ -881,7 +894,7 @@ class _Planner:
                      status=Status.ON_HOLD, body=self._note(t, agent, t.topic.holds))  # fmt: skip
         else:
             life.add(later, "comment", actor=agent, via=Via.WEB, public=False,
-                     body=self._note(t, agent, t.topic.notes))  # fmt: skip
+                     status=Status.OPEN, body=self._note(t, agent, t.topic.notes))  # fmt: skip
 
     def _after_solve(self, t: _Ticket, life: _Life, agent: User, solved: datetime) -> None:
         rng = self.rng
