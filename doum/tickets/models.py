@@ -348,3 +348,42 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"search entry for #{self.ticket_id}"
+
+
+class SavedView(models.Model):
+    """A named ticket list: conditions over ticket fields, the columns shown and a sort.
+
+    ``owner`` is the agent whose personal view it is; a view without an owner is shared with
+    every agent. ``conditions`` is a list of ``{"field", "op", "value"}`` objects, validated
+    and compiled by ``doum.tickets.saved_views``.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(max_length=100)
+    conditions = models.JSONField(default=list, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    sort = models.CharField(max_length=20, default="-updated_at")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "position", "id"], name="savedview_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """The ``?view=`` value of this view on the ticket list."""
+        return f"v{self.pk}"
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None

@@ -9,14 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from doum.accounts import roles
 from doum.accounts.models import TeamMembership, User
 from doum.accounts.roles import Role
 from doum.core.errors import InvalidInput, NotFound
 from doum.tickets import search
-from doum.tickets.models import Attachment, Comment, Tag, Ticket, TicketEvent
+from doum.tickets.models import (
+    PRIORITY_RANK,
+    Attachment,
+    Comment,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+)
 
 LIST_RELATED = ("requester", "assignee", "team", "organization", "brand")
 
@@ -79,14 +87,72 @@ def ticket_events(viewer: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     return TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
 
 
-SORTS = {
+# Each sort is a keyset: the columns a page is ordered by, ending in the primary key so the
+# order is total. Priority and status sort by their rank (urgent above high, new before open),
+# not by their text; ``order_tickets`` adds those ranks to the query.
+SORTS: dict[str, tuple[str, ...]] = {
     "updated_at": ("updated_at", "id"),
     "-updated_at": ("-updated_at", "-id"),
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
     "id": ("id",),
     "-id": ("-id",),
+    "priority": ("priority_rank", "-updated_at", "-id"),
+    "-priority": ("-priority_rank", "-updated_at", "-id"),
+    "status": ("status_rank", "-updated_at", "-id"),
+    "-status": ("-status_rank", "-updated_at", "-id"),
 }
+STATUS_RANK: dict[str, int] = {
+    Status.NEW: 1,
+    Status.OPEN: 2,
+    Status.PENDING: 3,
+    Status.ON_HOLD: 4,
+    Status.SOLVED: 5,
+    Status.CLOSED: 6,
+}
+_RANKS: dict[str, tuple[str, dict[str, int]]] = {
+    "priority_rank": ("priority", {str(k): v for k, v in PRIORITY_RANK.items()}),
+    "status_rank": ("status", {str(k): v for k, v in STATUS_RANK.items()}),
+}
+
+
+def order_tickets(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    """``qs`` in the order of ``sort`` (one of SORTS), with the ranks it sorts by."""
+    order = SORTS[sort]
+    for field in order:
+        name = field.lstrip("-")
+        if name in _RANKS:
+            column, ranks = _RANKS[name]
+            whens = [When(**{column: value}, then=Value(rank)) for value, rank in ranks.items()]
+            qs = qs.annotate(**{name: Case(*whens, default=Value(0), output_field=IntegerField())})
+    return qs.order_by(*order)
+
+
+def sort_value(ticket: Ticket, name: str) -> datetime | int:
+    """The value of one keyset column (without the direction sign) for a loaded ticket."""
+    if name == "id":
+        return int(ticket.pk)
+    if name in _RANKS:
+        column, ranks = _RANKS[name]
+        return ranks.get(getattr(ticket, column), 0)
+    value: datetime = getattr(ticket, name)
+    return value
+
+
+def keyset_beyond(
+    order: tuple[str, ...], values: tuple[datetime | int, ...], *, forward: bool
+) -> Q:
+    """Rows strictly after (``forward``) or before the row with ``values`` in ``order``."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for field, value in zip(order, values, strict=True):
+        name = field.lstrip("-")
+        descending = field.startswith("-")
+        op = "lt" if descending == forward else "gt"
+        column = "pk" if name == "id" else name
+        condition |= equal & Q(**{f"{column}__{op}": value})
+        equal &= Q(**{column: value})
+    return condition
 
 
 @dataclass
@@ -110,6 +176,8 @@ class TicketFilters:
     q: str | None = None
     include_deleted: bool = False
     spam: bool = False
+    # Any further condition, ANDed in (a saved view's conditions, the list page's filters).
+    where: Q | None = None
 
 
 def filter_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -149,6 +217,8 @@ def filter_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(created_at__lt=filters.created_before)
     if filters.updated_after:
         qs = qs.filter(updated_at__gte=filters.updated_after)
+    if filters.where is not None:
+        qs = qs.filter(filters.where)
     if filters.q:
         qs = _search(qs, viewer, filters.q)
     return qs
@@ -166,47 +236,89 @@ def _search(qs: QuerySet[Ticket], viewer: User, query: str) -> QuerySet[Ticket]:
     return qs.filter(by_number | Q(pk__in=subquery))
 
 
+@dataclass
+class TicketWindow:
+    """One page of a keyset-paginated list and the cursors of the pages on either side."""
+
+    rows: list[Ticket]
+    next_cursor: str | None  # pass as ``after`` for the next page
+    previous_cursor: str | None  # pass as ``before`` for the previous page
+    at_start: bool  # this is the first page
+
+
+def window_of_tickets(
+    qs: QuerySet[Ticket],
+    *,
+    sort: str,
+    limit: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> TicketWindow:
+    """A page after ``after`` (or before ``before``, or the first page): constant-time at any
+    depth and stable under inserts."""
+    if sort not in SORTS:
+        raise InvalidInput(f"Unknown sort '{sort}'.", field="sort")
+    order = SORTS[sort]
+    backward = bool(before) and not after
+    cursor = before if backward else after
+    if backward:
+        order = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in order)
+    qs = order_tickets(qs, sort).order_by(*order)
+    if cursor:
+        qs = qs.filter(keyset_beyond(order, _parse_cursor(order, cursor), forward=True))
+    rows = list(
+        qs.select_related(*LIST_RELATED).prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("id", "name").order_by("name"))
+        )[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backward:
+        rows.reverse()
+        return TicketWindow(
+            rows=rows,
+            next_cursor=_cursor_for(sort, rows[-1]) if rows else before,
+            previous_cursor=_cursor_for(sort, rows[0]) if more and rows else None,
+            at_start=not more,
+        )
+    return TicketWindow(
+        rows=rows,
+        next_cursor=_cursor_for(sort, rows[-1]) if more else None,
+        previous_cursor=(_cursor_for(sort, rows[0]) if rows else after) if after else None,
+        at_start=not after,
+    )
+
+
 def page_of_tickets(
     qs: QuerySet[Ticket], *, sort: str, limit: int, cursor: str | None
 ) -> tuple[list[Ticket], str | None]:
     """Keyset pagination: stable under inserts and constant-time at any depth."""
-    if sort not in SORTS:
-        raise InvalidInput(f"Unknown sort '{sort}'.", field="sort")
-    order = SORTS[sort]
-    if cursor:
-        qs = qs.filter(_after_cursor(sort, cursor))
-    rows = list(
-        qs.select_related(*LIST_RELATED)
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
-        .order_by(*order)[: limit + 1]
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _cursor_for(sort, rows[-1])
-    return rows, next_cursor
+    window = window_of_tickets(qs, sort=sort, limit=limit, after=cursor)
+    return window.rows, window.next_cursor
 
 
 def _cursor_for(sort: str, ticket: Ticket) -> str:
-    field = sort.lstrip("-")
-    if field == "id":
-        return str(ticket.pk)
-    value: datetime = getattr(ticket, field)
-    return f"{value.isoformat()}|{ticket.pk}"
+    parts = []
+    for field in SORTS[sort]:
+        value = sort_value(ticket, field.lstrip("-"))
+        parts.append(value.isoformat() if isinstance(value, datetime) else str(value))
+    return "|".join(parts)
 
 
-def _after_cursor(sort: str, cursor: str) -> Q:
-    field = sort.lstrip("-")
-    descending = sort.startswith("-")
-    op = "lt" if descending else "gt"
-    try:
-        if field == "id":
-            return Q(**{f"id__{op}": int(cursor)})
-        raw_value, raw_id = cursor.rsplit("|", 1)
-        value = datetime.fromisoformat(raw_value)
-        pk = int(raw_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("This cursor is not valid.", field="cursor") from exc
-    if value.tzinfo is None:
+def _parse_cursor(order: tuple[str, ...], cursor: str) -> tuple[datetime | int, ...]:
+    raw = cursor.split("|")
+    if len(raw) != len(order):
         raise InvalidInput("This cursor is not valid.", field="cursor")
-    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk})
+    values: list[datetime | int] = []
+    try:
+        for field, text in zip(order, raw, strict=True):
+            if field.lstrip("-").endswith("_at"):
+                instant = datetime.fromisoformat(text)
+                if instant.tzinfo is None:
+                    raise ValueError("naive")
+                values.append(instant)
+            else:
+                values.append(int(text))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidInput("This cursor is not valid.", field="cursor") from exc
+    return tuple(values)
