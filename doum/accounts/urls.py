@@ -2,7 +2,12 @@
 
 from django.urls import URLPattern
 
-from doum.accounts.views import people, profile
+from doum.accounts.views import auth, organizations, people, profile
 
 app_name = "accounts"
-urlpatterns: list[URLPattern] = [*people.urlpatterns, *profile.urlpatterns]
+urlpatterns: list[URLPattern] = [
+    *people.urlpatterns,
+    *organizations.urlpatterns,
+    *profile.urlpatterns,
+    *auth.urlpatterns,
+]
