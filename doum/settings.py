@@ -165,6 +165,25 @@ USE_I18N = True
 USE_TZ = True
 DOUM_DEFAULT_TIME_ZONE = os.environ.get("DOUM_DEFAULT_TIME_ZONE", "Asia/Seoul")
 
+# --- Mail -----------------------------------------------------------------------------------
+# Without DOUM_SMTP_HOST, mail (sign-in links, password resets) is printed to the console.
+DEFAULT_FROM_EMAIL = os.environ.get("DOUM_FROM_EMAIL", "Doum <support@doum.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = os.environ.get("DOUM_SMTP_HOST", "")
+EMAIL_PORT = env_int("DOUM_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DOUM_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DOUM_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DOUM_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("DOUM_SMTP_SSL", False)
+EMAIL_TIMEOUT = env_int("DOUM_SMTP_TIMEOUT_S", 20)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5)
+DOUM_PASSWORD_RESET_PER_IP_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_IP_PER_HOUR", 20)
+
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -522,3 +522,203 @@ def user_for_token(secret: str) -> User | None:
         .first()
     )
     return token.user if token else None
+
+
+# --- identities and availability (web pages) ------------------------------------------------
+
+
+@transaction.atomic
+def do_remove_identity(identity: Identity, *, actor: User | None) -> None:
+    """Forget one way to recognise a person. The address they sign in with stays."""
+    _require(actor, roles.EDITS_CUSTOMERS, "edit identities")
+    user = identity.user
+    if user.is_agent and actor is not None and actor.pk != user.pk:
+        _require(actor, roles.MANAGES_PEOPLE, "edit staff identities")
+    if identity.kind == Identity.Kind.EMAIL and user.email and identity.value == user.email:
+        raise InvalidInput(
+            "This is the address the person signs in with; it cannot be removed.", field="identity"
+        )
+    data = {"user": user.pk, "kind": identity.kind}
+    _audit(actor, "identity.removed", identity, **data)
+    identity.delete()
+
+
+@transaction.atomic
+def do_set_availability(user: User, *, actor: User | None, availability: str) -> User:
+    """An agent says whether they take work now (online, away, offline). Staff only."""
+    from doum.accounts.models import Availability
+
+    if availability not in Availability.values:
+        raise InvalidInput(f"Unknown availability '{availability}'.", field="availability")
+    if not user.is_agent:
+        raise InvalidInput("Only staff members have an availability.", field="availability")
+    if actor is not None and actor.pk != user.pk:
+        _require(actor, roles.MANAGES_PEOPLE, "change other people's availability")
+    old = user.availability
+    if old == availability:
+        return user
+    user.availability = availability
+    user.availability_changed_at = clock.now()
+    user.save(update_fields=["availability", "availability_changed_at"])
+    _audit(actor, "user.availability_changed", user, old=old, new=availability)
+    return user
+
+
+# --- customer self-service (portal) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up did: ``user`` is the new customer, or the person who already had the
+    address (``created`` False), whom the portal sends a sign-in link instead."""
+
+    user: User | None
+    created: bool
+
+
+@transaction.atomic
+def do_sign_up_customer(*, name: str, email: str, password: str, language: str = "") -> SignUp:
+    """A visitor makes themselves a customer account on the portal.
+
+    An address someone already has (a customer created by mail, an agent) is never taken
+    over: nothing is written and the existing person is returned so that the portal answers
+    the same way and mails *them* a sign-in link. The password passes Django's validators.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    normalized = normalize_identity(Identity.Kind.EMAIL, email)
+    clean_name = _clean_name(name)
+    if language not in ("", "en", "ko"):
+        raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+    existing = find_user_by_identity(Identity.Kind.EMAIL, normalized) or (
+        User.objects.filter(email__iexact=normalized).first()
+    )
+    if existing is not None:
+        return SignUp(user=existing, created=False)
+    try:
+        validate_password(password, User(name=clean_name, email=normalized))
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+    try:
+        with transaction.atomic():
+            user = do_create_user(
+                actor=None,
+                name=clean_name,
+                email=normalized,
+                role=Role.CUSTOMER,
+                password=password,
+                language=language,
+            )
+    except IntegrityError:
+        # Someone signed up with the same address at the same moment: same answer as above.
+        return SignUp(user=find_user_by_identity(Identity.Kind.EMAIL, normalized), created=False)
+    _audit(None, "user.signed_up", user)
+    return SignUp(user=user, created=True)
+
+
+@transaction.atomic
+def do_verify_email(user: User, *, actor: User | None, email: str) -> bool:
+    """Mark the user's e-mail identity verified (they proved they read mail sent to it).
+
+    Returns whether anything changed. Only the person themselves or customer editors may.
+    """
+    if actor is not None and actor.pk != user.pk:
+        _require(actor, roles.EDITS_CUSTOMERS, "verify identities")
+    try:
+        normalized = normalize_identity(Identity.Kind.EMAIL, email)
+    except InvalidInput:
+        return False
+    updated = Identity.objects.filter(
+        user=user, kind=Identity.Kind.EMAIL, value=normalized, verified=False
+    ).update(verified=True)
+    if updated:
+        _audit(actor, "identity.verified", user, kind=Identity.Kind.EMAIL)
+    return bool(updated)
+
+
+# --- settings pages: reactivation, a team's name, a person's teams ---------------------------
+
+
+@transaction.atomic
+def do_reactivate_user(user: User, *, actor: User | None) -> User:
+    """Let a deactivated person sign in again (their revoked API tokens stay revoked)."""
+    _require(actor, roles.MANAGES_PEOPLE, "reactivate people")
+    if user.role == Role.ADMIN:
+        _require(actor, roles.ADMINISTERS, "reactivate admins")
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _audit(actor, "user.reactivated", user)
+    return user
+
+
+TEAM_EDITABLE = {"name", "description"}
+
+
+@transaction.atomic
+def do_update_team(team: Team, *, actor: User | None, changes: dict[str, Any]) -> Team:
+    """Rename a team or change its description."""
+    _require(actor, roles.MANAGES_PEOPLE, "edit teams")
+    unknown = set(changes) - TEAM_EDITABLE
+    if unknown:
+        key = sorted(unknown)[0]
+        raise InvalidInput(f"Field '{key}' cannot be changed.", field=key)
+    fields = []
+    for key, value in changes.items():
+        if key == "name":
+            value = _clean_name(value, max_length=100)
+            if Team.objects.filter(name__iexact=value).exclude(pk=team.pk).exists():
+                raise InvalidInput("A team with this name exists.", field="name")
+        else:
+            value = normalize(value)
+            if len(value) > 2000:
+                raise InvalidInput("At most 2000 characters.", field="description")
+        if getattr(team, key) != value:
+            setattr(team, key, value)
+            fields.append(key)
+    if fields:
+        team.save(update_fields=fields)
+        _audit(actor, "team.updated", team, fields=sorted(fields))
+    return team
+
+
+@transaction.atomic
+def do_set_user_teams(user: User, *, actor: User | None, teams: Iterable[Team]) -> None:
+    """Make ``teams`` exactly the teams the staff member belongs to (each change audited)."""
+    _require(actor, roles.MANAGES_PEOPLE, "change team members")
+    if user.role == Role.ADMIN and actor is not None and actor.pk != user.pk:
+        _require(actor, roles.ADMINISTERS, "change an admin's teams")
+    wanted = {t.pk: t for t in teams}
+    if wanted and not user.is_agent:
+        raise InvalidInput("Only staff members can join a team.", field="teams")
+    current = {
+        m.team_id: m.team for m in TeamMembership.objects.filter(user=user).select_related("team")
+    }
+    for team_id in sorted(set(current) - set(wanted)):
+        do_remove_team_member(current[team_id], actor=actor, user=user)
+    for team_id in sorted(set(wanted) - set(current)):
+        do_add_team_member(wanted[team_id], actor=actor, user=user)
+
+
+@transaction.atomic
+def do_create_staff_member(
+    *,
+    actor: User | None,
+    name: str,
+    email: str,
+    role: str,
+    teams: Iterable[Team] = (),
+    language: str = "",
+) -> User:
+    """A new agent (or other staff role) with their teams, in one transaction."""
+    if role == Role.CUSTOMER:
+        raise InvalidInput("Customers are created on the customer pages.", field="role")
+    if language not in ("", "en", "ko"):
+        raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+    user = do_create_user(actor=actor, name=name, email=email, role=role, language=language)
+    teams = list(teams)
+    if teams:
+        do_set_user_teams(user, actor=actor, teams=teams)
+    return user

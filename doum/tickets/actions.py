@@ -599,6 +599,39 @@ def do_restore_ticket(ticket: Ticket, *, actor: User, via: str) -> Ticket:
     return locked
 
 
+# --- the requester solves their own request ------------------------------------------------
+
+REQUESTER_MAY_SOLVE = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+
+@transaction.atomic
+def do_solve_as_requester(
+    ticket: Ticket, *, actor: User, via: str, expected_version: int | None = None
+) -> Ticket:
+    """The customer says their request is solved ("Mark as solved" on the portal).
+
+    Only a participant (requester, follower, colleague in a sharing organization) may, and
+    only once an agent is assigned (a solved ticket always has an assignee). Required-on-solve
+    fields are the agents' bookkeeping and do not stop a customer who is satisfied.
+    """
+    if actor.is_agent:
+        raise Forbidden("Staff change the status in the workspace.", field="status")
+    ticket = lock_ticket(ticket, expected_version)
+    if not actor.is_active or not is_participant(actor, ticket):
+        raise Forbidden("You may not change this request.")
+    if ticket.status not in REQUESTER_MAY_SOLVE:
+        raise InvalidInput("This request is already solved.", field="status")
+    if ticket.assignee_id is None:
+        raise InvalidInput(
+            "This request cannot be marked as solved before an agent has taken it.",
+            field="status",
+        )
+    change = Change(ticket=ticket, actor=actor, via=via)
+    apply_status(change, Status.SOLVED, definitions={})
+    change.save()
+    return ticket
+
+
 __all__ = [
     "NewAttachment",
     "changes_since",
@@ -613,6 +646,7 @@ __all__ = [
     "do_mark_spam",
     "do_merge_tickets",
     "do_restore_ticket",
+    "do_solve_as_requester",
     "do_unlink_problem",
     "do_update_ticket",
     "is_participant",

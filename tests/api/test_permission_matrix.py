@@ -21,7 +21,14 @@ from doum.api.api import api
 from doum.tickets import actions
 from doum.tickets.field_definitions import do_create_custom_field
 from doum.tickets.models import Attachment, Via
-from tests.api import pages_accounts, pages_core, pages_portal, pages_settings, pages_tickets
+from tests.api import (
+    pages_accounts,
+    pages_core,
+    pages_portal,
+    pages_settings,
+    pages_tickets,
+    pages_tickets_list,
+)
 from tests.api.pages_common import ROLES, PageCase
 from tests.personas import World
 
@@ -260,7 +267,15 @@ op(
 
 # Pages outside the API: each area's rows, merged (see pages_common.py).
 PAGES: dict[str, PageCase] = {}
-for _module in (pages_core, pages_tickets, pages_accounts, pages_settings, pages_portal):
+_AREAS = (
+    pages_core,
+    pages_tickets,
+    pages_tickets_list,
+    pages_accounts,
+    pages_settings,
+    pages_portal,
+)
+for _module in _AREAS:
     _overlap = set(PAGES) & set(_module.PAGES)
     assert not _overlap, f"pages listed twice: {_overlap}"
     PAGES.update(_module.PAGES)
