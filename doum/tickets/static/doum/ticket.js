@@ -36,13 +36,11 @@
     box.dataset.poll = url.pathname + url.search;
   }
 
-  // After the agent's own successful change (data-synced-version), the other forms on the
-  // page take the new version, so the agent's next change is not refused as stale.
-  document.addEventListener("doum:swapped", (event) => {
-    const fresh = event.target;
-    const synced = fresh.dataset ? fresh.dataset.syncedVersion : undefined;
-    if (!synced) return;
-    fresh.querySelectorAll("template[data-replaces]").forEach((template) => {
+  // <template data-replaces="#id"> in a fresh fragment carries a newer copy of another part
+  // of the page (the side panel, the status badge in the header); put each in place unless
+  // the agent has unsaved edits there.
+  function applyTemplates(root) {
+    root.querySelectorAll("template[data-replaces]").forEach((template) => {
       const target = document.querySelector(template.dataset.replaces);
       const dirty = target && target.querySelector('form[data-dirty="1"]');
       if (target && !dirty) {
@@ -50,11 +48,21 @@
         if (copy) {
           const node = document.importNode(copy, true);
           target.replaceWith(node);
+          applyTemplates(node);
           if (window.Doum) window.Doum.init(node);
         }
       }
       template.remove();
     });
+  }
+
+  // After the agent's own successful change (data-synced-version), the other forms on the
+  // page take the new version, so the agent's next change is not refused as stale.
+  document.addEventListener("doum:swapped", (event) => {
+    const fresh = event.target;
+    const synced = fresh.dataset ? fresh.dataset.syncedVersion : undefined;
+    if (!synced) return;
+    applyTemplates(fresh);
     document.querySelectorAll('input[name="version"]').forEach((input) => {
       if (!fresh.contains(input)) input.value = synced;
     });
