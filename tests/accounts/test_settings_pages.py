@@ -13,21 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from doum.accounts import actions as accounts
 from doum.accounts.models import AuditLog, Team, TeamMembership, User
 from doum.accounts.roles import Role
+from tests.pages import PARTIAL, text
+from tests.pages import signed_in as client_for
 from tests.personas import World, make_user
 from tests.tickets.test_hostile_input import XSS
-
-PARTIAL = {"X-Doum-Partial": "1"}
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response: object) -> str:
-    return response.content.decode()  # type: ignore[attr-defined]
-
 
 # --- people ---------------------------------------------------------------------------------
 

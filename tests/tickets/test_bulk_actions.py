@@ -10,23 +10,11 @@ from django.test import Client
 from doum.accounts.models import User
 from doum.tickets import actions
 from doum.tickets.models import EventKind, Status, Ticket, TicketEvent, Via
+from tests.pages import billing_ticket as make
+from tests.pages import signed_in as client_for
 from tests.personas import World
 
 XSS = "<script>alert(1)</script>"
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def make(world: World, subject: str, **kw: Any) -> Ticket:
-    kw.setdefault("team_id", world.billing.pk)
-    return actions.do_create_ticket(
-        actor=world.agent, via=Via.WEB, subject=subject, body="body",
-        requester_id=world.customer.pk, **kw,
-    )  # fmt: skip
 
 
 def bulk(user: User, operation: str, tickets: list[int], **data: Any) -> str:

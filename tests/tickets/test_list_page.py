@@ -17,23 +17,11 @@ from doum.tickets.queues import list_state, neighbours
 from doum.tickets.views.list_counts import COUNT_CAP, view_links
 from tests.api.pages_common import ROLES
 from tests.api.pages_tickets_list import LIST_PAGES
+from tests.pages import billing_ticket as make
+from tests.pages import signed_in as client_for
 from tests.personas import World
 
 XSS = '<script>alert("x")</script>'
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def make(world: World, subject: str, **kw: Any) -> Ticket:
-    kw.setdefault("team_id", world.billing.pk)
-    return actions.do_create_ticket(
-        actor=world.agent, via=Via.WEB, subject=subject, body="body",
-        requester_id=world.customer.pk, **kw,
-    )  # fmt: skip
 
 
 def listed(html: str) -> list[int]:

@@ -6,13 +6,11 @@ import re
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from doum.accounts.models import AuditLog, User
 from doum.core.errors import Forbidden, InvalidInput, NotFound
-from doum.tickets import actions
 from doum.tickets.field_definitions import do_create_custom_field
-from doum.tickets.models import Priority, SavedView, Ticket, Via
+from doum.tickets.models import Priority, SavedView
 from doum.tickets.queues import queue_for
 from doum.tickets.saved_views import (
     access_saved_view,
@@ -24,23 +22,11 @@ from doum.tickets.saved_views import (
     visible_saved_views,
 )
 from doum.tickets.selectors import filter_tickets
+from tests.pages import billing_ticket as make
+from tests.pages import signed_in as client_for
 from tests.personas import World
 
 XSS = '<img src=x onerror="alert(1)">'
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def make(world: World, subject: str, **kw: Any) -> Ticket:
-    kw.setdefault("team_id", world.billing.pk)
-    return actions.do_create_ticket(
-        actor=world.agent, via=Via.WEB, subject=subject, body="body",
-        requester_id=world.customer.pk, **kw,
-    )  # fmt: skip
 
 
 def shown(user: User, view: SavedView) -> set[int]:

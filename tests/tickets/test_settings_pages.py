@@ -8,27 +8,16 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from doum.accounts.models import AuditLog, User
+from doum.accounts.models import AuditLog
 from doum.tickets import actions as tickets
 from doum.tickets import field_definitions
 from doum.tickets.models import CustomField, EventKind, Tag, Ticket, TicketEvent, Via
+from tests.pages import PARTIAL, text
+from tests.pages import signed_in as client_for
 from tests.personas import World
 from tests.tickets.test_hostile_input import XSS
-
-PARTIAL = {"X-Doum-Partial": "1"}
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def text(response: object) -> str:
-    return response.content.decode()  # type: ignore[attr-defined]
 
 
 def new_field(**data: object) -> dict[str, object]:

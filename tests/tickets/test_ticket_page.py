@@ -15,17 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from doum.accounts.models import User
 from doum.tickets import actions
 from doum.tickets.models import Attachment, Comment, EventKind, Ticket, TicketEvent, Via
+from tests.pages import signed_in as client_for
 from tests.personas import World
 from tests.tickets.test_hostile_input import XSS
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def page(user: User, ticket: Ticket, query: str = "") -> str:

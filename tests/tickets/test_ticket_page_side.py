@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from django.test import Client
 
-from doum.accounts.models import User
 from doum.tickets import actions
 from doum.tickets.field_definitions import do_create_custom_field
 from doum.tickets.models import EventKind, Ticket, TicketEvent, Via
+from tests.pages import signed_in as client_for
 from tests.personas import World
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def side_data(client: Client, ticket: Ticket) -> dict[str, object]:
