@@ -12,6 +12,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.identities import normalize_identity
@@ -29,7 +30,7 @@ from doum.accounts.models import (
 from doum.accounts.roles import Role
 from doum.core import clock
 from doum.core.errors import Forbidden, InvalidInput, NotFound
-from doum.core.text import normalize, single_line
+from doum.core.text import is_blank, normalize, single_line
 
 TOKEN_PREFIX = "doum_"
 
@@ -45,17 +46,20 @@ def _audit(actor: User | None, action: str, target: Any, **data: Any) -> None:
     )
 
 
-def _require(actor: User | None, allowed: frozenset[str], what: str) -> None:
+def _require(actor: User | None, allowed: frozenset[str], message: str) -> None:
+    """Refuse with ``message`` (a translated sentence) unless the actor's role is allowed."""
     if actor is not None and actor.role not in allowed:
-        raise Forbidden(f"Your role may not {what}.")
+        raise Forbidden(message)
 
 
 def _clean_name(value: str, field: str = "name", max_length: int = 200) -> str:
     value = single_line(value)
-    if not value:
-        raise InvalidInput("This field may not be blank.", field=field)
+    if is_blank(value):
+        raise InvalidInput(_("This field may not be blank."), field=field)
     if len(value) > max_length:
-        raise InvalidInput(f"At most {max_length} characters.", field=field)
+        raise InvalidInput(
+            _("At most %(max_length)s characters.") % {"max_length": max_length}, field=field
+        )
     return value
 
 
@@ -78,21 +82,21 @@ def do_create_user(
 ) -> User:
     """Create an agent or a customer. Staff roles need a manager or admin; admins need admin."""
     if role not in Role.values:
-        raise InvalidInput(f"Unknown role '{role}'.", field="role")
+        raise InvalidInput(_("Unknown role '%(role)s'.") % {"role": role}, field="role")
     if role == Role.CUSTOMER:
-        _require(actor, roles.EDITS_CUSTOMERS, "create customers")
+        _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not create customers."))
     elif role == Role.ADMIN:
-        _require(actor, roles.ADMINISTERS, "create admins")
+        _require(actor, roles.ADMINISTERS, _("Your role may not create admins."))
     else:
-        _require(actor, roles.MANAGES_PEOPLE, "create agents")
+        _require(actor, roles.MANAGES_PEOPLE, _("Your role may not create agents."))
     normalized_email = normalize_identity(Identity.Kind.EMAIL, email) if email else None
     normalized_phone = normalize_identity(Identity.Kind.PHONE, phone) if phone else None
     if normalized_email is None and role != Role.CUSTOMER:
-        raise InvalidInput("Agents need an e-mail address to sign in.", field="email")
+        raise InvalidInput(_("Agents need an e-mail address to sign in."), field="email")
     if normalized_email and _identity_taken(Identity.Kind.EMAIL, normalized_email):
-        raise InvalidInput("Someone already uses this e-mail address.", field="email")
+        raise InvalidInput(_("Someone already uses this e-mail address."), field="email")
     if normalized_phone and _identity_taken(Identity.Kind.PHONE, normalized_phone):
-        raise InvalidInput("Someone already uses this phone number.", field="phone")
+        raise InvalidInput(_("Someone already uses this phone number."), field="phone")
     if organization is None and normalized_email:
         organization = organization_for_email(normalized_email)
     now = clock.now()
@@ -138,15 +142,15 @@ def organization_for_email(email: str) -> Organization | None:
 
 @transaction.atomic
 def do_add_identity(user: User, *, actor: User | None, kind: str, value: str) -> Identity:
-    _require(actor, roles.EDITS_CUSTOMERS, "edit identities")
+    _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not edit identities."))
     if kind not in Identity.Kind.values:
-        raise InvalidInput(f"Unknown identity kind '{kind}'.", field="kind")
+        raise InvalidInput(_("Unknown identity kind '%(kind)s'.") % {"kind": kind}, field="kind")
     normalized = normalize_identity(kind, value)
     existing = Identity.objects.filter(kind=kind, value=normalized).first()
     if existing is not None:
         if existing.user_id == user.pk:
             return existing
-        raise InvalidInput("This identity belongs to someone else.", field="value")
+        raise InvalidInput(_("This identity belongs to someone else."), field="value")
     identity = Identity.objects.create(
         user=user, kind=kind, value=normalized, is_primary=False, created_at=clock.now()
     )
@@ -188,19 +192,24 @@ USER_EDITABLE = {"name", "language", "time_zone", "notes", "organization", "cust
 def do_update_user(user: User, *, actor: User | None, changes: dict[str, Any]) -> User:
     unknown = set(changes) - USER_EDITABLE
     if unknown:
-        raise InvalidInput(f"Field '{sorted(unknown)[0]}' cannot be changed here.",
-                           field=sorted(unknown)[0])  # fmt: skip
+        key = sorted(unknown)[0]
+        raise InvalidInput(
+            _("Field '%(field)s' cannot be changed here.") % {"field": key}, field=key
+        )
     if actor is not None and actor.pk != user.pk:
         allowed = roles.MANAGES_PEOPLE if user.is_agent else roles.EDITS_CUSTOMERS
         if user.role == Role.ADMIN:
             allowed = roles.ADMINISTERS
-        _require(actor, allowed, "edit this person")
+        _require(actor, allowed, _("Your role may not edit this person."))
     if actor is not None and actor.pk == user.pk and "organization" in changes:
-        raise Forbidden("You may not move yourself to another organization.")
+        raise Forbidden(_("You may not move yourself to another organization."))
     if actor is not None and actor.pk == user.pk and not actor.is_agent:
         staff_only = sorted({"notes", "custom_fields"} & set(changes))
         if staff_only:
-            raise Forbidden(f"Only staff may change '{staff_only[0]}'.", field=staff_only[0])
+            raise Forbidden(
+                _("Only staff may change '%(field)s'.") % {"field": staff_only[0]},
+                field=staff_only[0],
+            )
     fields = []
     for key, value in changes.items():
         if key == "name":
@@ -208,7 +217,7 @@ def do_update_user(user: User, *, actor: User | None, changes: dict[str, Any]) -
         elif key == "notes":
             value = normalize(value)
         elif key == "language" and value not in ("", "en", "ko"):
-            raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+            raise InvalidInput(_("Language must be 'en' or 'ko'."), field="language")
         elif key == "time_zone" and value:
             _check_time_zone(value)
         setattr(user, key, value)
@@ -223,18 +232,20 @@ def _check_time_zone(value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"Unknown time zone '{value}'.", field="time_zone") from exc
+        raise InvalidInput(
+            _("Unknown time zone '%(value)s'.") % {"value": value}, field="time_zone"
+        ) from exc
 
 
 @transaction.atomic
 def do_change_role(user: User, *, actor: User | None, role: str) -> User:
-    _require(actor, roles.ADMINISTERS, "change roles")
+    _require(actor, roles.ADMINISTERS, _("Your role may not change roles."))
     if role not in Role.values:
-        raise InvalidInput(f"Unknown role '{role}'.", field="role")
+        raise InvalidInput(_("Unknown role '%(role)s'.") % {"role": role}, field="role")
     if actor is not None and actor.pk == user.pk and role != Role.ADMIN:
-        raise Forbidden("You may not remove your own admin role.")
+        raise Forbidden(_("You may not remove your own admin role."))
     if role != Role.CUSTOMER and not user.email:
-        raise InvalidInput("Agents need an e-mail address to sign in.", field="email")
+        raise InvalidInput(_("Agents need an e-mail address to sign in."), field="email")
     old = user.role
     user.role = role
     user.save(update_fields=["role"])
@@ -248,12 +259,12 @@ def do_change_role(user: User, *, actor: User | None, role: str) -> User:
 
 @transaction.atomic
 def do_deactivate_user(user: User, *, actor: User | None) -> User:
-    _require(actor, roles.MANAGES_PEOPLE, "deactivate people")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not deactivate people."))
     if actor is not None and actor.pk == user.pk:
-        raise Forbidden("You may not deactivate yourself.")
+        raise Forbidden(_("You may not deactivate yourself."))
     if user.role == Role.ADMIN:
         # Locking out an admin takes their admin role away, which only admins may do.
-        _require(actor, roles.ADMINISTERS, "deactivate admins")
+        _require(actor, roles.ADMINISTERS, _("Your role may not deactivate admins."))
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
@@ -267,7 +278,7 @@ def do_set_password(user: User, *, actor: User | None, password: str) -> None:
     from django.core.exceptions import ValidationError
 
     if actor is not None and actor.pk != user.pk:
-        _require(actor, roles.ADMINISTERS, "set other people's passwords")
+        _require(actor, roles.ADMINISTERS, _("Your role may not set other people's passwords."))
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -284,10 +295,10 @@ def do_set_password(user: User, *, actor: User | None, password: str) -> None:
 def do_create_team(
     *, actor: User | None, name: str, description: str = "", lead: User | None = None
 ) -> Team:
-    _require(actor, roles.MANAGES_PEOPLE, "create teams")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not create teams."))
     name = _clean_name(name, max_length=100)
     if Team.objects.filter(name__iexact=name).exists():
-        raise InvalidInput("A team with this name exists.", field="name")
+        raise InvalidInput(_("A team with this name exists."), field="name")
     team = Team.objects.create(
         name=name, description=normalize(description), lead=None, created_at=clock.now()
     )
@@ -299,10 +310,10 @@ def do_create_team(
 
 @transaction.atomic
 def do_set_team_lead(team: Team, *, actor: User | None, lead: User | None) -> Team:
-    _require(actor, roles.MANAGES_PEOPLE, "change team leads")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not change team leads."))
     if lead is not None:
         if not lead.is_agent:
-            raise InvalidInput("A team lead must be a staff member.", field="lead")
+            raise InvalidInput(_("A team lead must be a staff member."), field="lead")
         do_add_team_member(team, actor=actor, user=lead)
     old = team.lead_id
     team.lead = lead
@@ -314,10 +325,10 @@ def do_set_team_lead(team: Team, *, actor: User | None, lead: User | None) -> Te
 @transaction.atomic
 def do_add_team_member(team: Team, *, actor: User | None, user: User) -> None:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE and team.lead_id != actor.pk:
-        raise Forbidden("Only managers, admins and the team's lead may change its members.")
+        raise Forbidden(_("Only managers, admins and the team's lead may change its members."))
     if not user.is_agent:
-        raise InvalidInput("Only staff members can join a team.", field="user")
-    _, created = TeamMembership.objects.get_or_create(
+        raise InvalidInput(_("Only staff members can join a team."), field="user")
+    _membership, created = TeamMembership.objects.get_or_create(
         team=team, user=user, defaults={"joined_at": clock.now()}
     )
     if created:
@@ -327,8 +338,8 @@ def do_add_team_member(team: Team, *, actor: User | None, user: User) -> None:
 @transaction.atomic
 def do_remove_team_member(team: Team, *, actor: User | None, user: User) -> None:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE and team.lead_id != actor.pk:
-        raise Forbidden("Only managers, admins and the team's lead may change its members.")
-    deleted, _ = TeamMembership.objects.filter(team=team, user=user).delete()
+        raise Forbidden(_("Only managers, admins and the team's lead may change its members."))
+    deleted, _per_model = TeamMembership.objects.filter(team=team, user=user).delete()
     if deleted:
         _audit(actor, "team.member_removed", team, user=user.pk)
 
@@ -346,10 +357,10 @@ def do_create_organization(
     shared_tickets: bool = False,
     custom_fields: dict[str, Any] | None = None,
 ) -> Organization:
-    _require(actor, roles.EDITS_CUSTOMERS, "create organizations")
+    _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not create organizations."))
     name = _clean_name(name)
     if Organization.objects.filter(name__iexact=name).exists():
-        raise InvalidInput("An organization with this name exists.", field="name")
+        raise InvalidInput(_("An organization with this name exists."), field="name")
     org = Organization.objects.create(
         name=name,
         notes=normalize(notes),
@@ -368,11 +379,16 @@ def _set_domains(org: Organization, domains: Iterable[str]) -> None:
         domain = raw.strip().lower().lstrip("@")
         bad = any(c.isspace() or c in "@/<>" or not c.isprintable() for c in domain)
         if not domain or "." not in domain or bad:
-            raise InvalidInput(f"'{raw}' is not a mail domain.", field="domains")
+            raise InvalidInput(
+                _("'%(domain)s' is not a mail domain.") % {"domain": raw}, field="domains"
+            )
         cleaned.append(domain)
     clash = OrganizationDomain.objects.filter(domain__in=cleaned).exclude(organization=org).first()
     if clash is not None:
-        raise InvalidInput(f"'{clash.domain}' belongs to another organization.", field="domains")
+        raise InvalidInput(
+            _("'%(domain)s' belongs to another organization.") % {"domain": clash.domain},
+            field="domains",
+        )
     OrganizationDomain.objects.filter(organization=org).exclude(domain__in=cleaned).delete()
     OrganizationDomain.objects.bulk_create(
         [OrganizationDomain(organization=org, domain=d) for d in dict.fromkeys(cleaned)],
@@ -387,11 +403,11 @@ ORG_EDITABLE = {"name", "notes", "shared_tickets", "custom_fields", "domains"}
 def do_update_organization(
     org: Organization, *, actor: User | None, changes: dict[str, Any]
 ) -> Organization:
-    _require(actor, roles.EDITS_CUSTOMERS, "edit organizations")
+    _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not edit organizations."))
     unknown = set(changes) - ORG_EDITABLE
     if unknown:
         key = sorted(unknown)[0]
-        raise InvalidInput(f"Field '{key}' cannot be changed.", field=key)
+        raise InvalidInput(_("Field '%(field)s' cannot be changed.") % {"field": key}, field=key)
     fields = []
     for key, value in changes.items():
         if key == "domains":
@@ -400,7 +416,7 @@ def do_update_organization(
         if key == "name":
             value = _clean_name(value)
             if Organization.objects.filter(name__iexact=value).exclude(pk=org.pk).exists():
-                raise InvalidInput("An organization with this name exists.", field="name")
+                raise InvalidInput(_("An organization with this name exists."), field="name")
         elif key == "notes":
             value = normalize(value)
         setattr(org, key, value)
@@ -424,7 +440,7 @@ def do_create_brand(
     is_default: bool = False,
     **look: str,
 ) -> Brand:
-    _require(actor, roles.ADMINISTERS, "create brands")
+    _require(actor, roles.ADMINISTERS, _("Your role may not create brands."))
     addresses = [normalize_identity(Identity.Kind.EMAIL, a) for a in support_addresses]
     if is_default:
         Brand.objects.filter(is_default=True).update(is_default=False)
@@ -441,7 +457,7 @@ def do_create_brand(
                 **look,
             )
     except IntegrityError as exc:
-        raise InvalidInput("A brand with this name or slug exists.", field="name") from exc
+        raise InvalidInput(_("A brand with this name or slug exists."), field="name") from exc
     transaction.on_commit(lambda: cache.delete(DEFAULT_BRAND_CACHE_KEY))
     cache.delete(DEFAULT_BRAND_CACHE_KEY)
     _audit(actor, "brand.created", brand, name=brand.name)
@@ -460,7 +476,7 @@ def default_brand() -> Brand:
         return cached
     brand = next(iter(Brand.objects.order_by("-is_default", "id")[:1]), None)
     if brand is None:
-        raise NotFound("No brand is set up yet; run `doum demo` or create one.", field="brand")
+        raise NotFound(_("No brand is set up yet; run `doum demo` or create one."), field="brand")
     cache.set(DEFAULT_BRAND_CACHE_KEY, brand, DEFAULT_BRAND_CACHE_S)
     return brand
 
@@ -483,9 +499,9 @@ def do_create_api_token(
     user: User, *, actor: User | None, name: str, expires_at: datetime | None = None
 ) -> IssuedToken:
     if actor is not None and actor.pk != user.pk:
-        _require(actor, roles.ADMINISTERS, "create tokens for others")
+        _require(actor, roles.ADMINISTERS, _("Your role may not create tokens for others."))
     if not user.is_active:
-        raise InvalidInput("Inactive users cannot hold tokens.", field="user")
+        raise InvalidInput(_("Inactive users cannot hold tokens."), field="user")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -502,7 +518,7 @@ def do_create_api_token(
 @transaction.atomic
 def do_revoke_api_token(token: ApiToken, *, actor: User | None) -> None:
     if actor is not None and actor.pk != token.user_id:
-        _require(actor, roles.ADMINISTERS, "revoke other people's tokens")
+        _require(actor, roles.ADMINISTERS, _("Your role may not revoke other people's tokens."))
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=clock.now()
     )
@@ -530,13 +546,14 @@ def user_for_token(secret: str) -> User | None:
 @transaction.atomic
 def do_remove_identity(identity: Identity, *, actor: User | None) -> None:
     """Forget one way to recognise a person. The address they sign in with stays."""
-    _require(actor, roles.EDITS_CUSTOMERS, "edit identities")
+    _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not edit identities."))
     user = identity.user
     if user.is_agent and actor is not None and actor.pk != user.pk:
-        _require(actor, roles.MANAGES_PEOPLE, "edit staff identities")
+        _require(actor, roles.MANAGES_PEOPLE, _("Your role may not edit staff identities."))
     if identity.kind == Identity.Kind.EMAIL and user.email and identity.value == user.email:
         raise InvalidInput(
-            "This is the address the person signs in with; it cannot be removed.", field="identity"
+            _("This is the address the person signs in with; it cannot be removed."),
+            field="identity",
         )
     data = {"user": user.pk, "kind": identity.kind}
     _audit(actor, "identity.removed", identity, **data)
@@ -549,11 +566,16 @@ def do_set_availability(user: User, *, actor: User | None, availability: str) ->
     from doum.accounts.models import Availability
 
     if availability not in Availability.values:
-        raise InvalidInput(f"Unknown availability '{availability}'.", field="availability")
+        raise InvalidInput(
+            _("Unknown availability '%(availability)s'.") % {"availability": availability},
+            field="availability",
+        )
     if not user.is_agent:
-        raise InvalidInput("Only staff members have an availability.", field="availability")
+        raise InvalidInput(_("Only staff members have an availability."), field="availability")
     if actor is not None and actor.pk != user.pk:
-        _require(actor, roles.MANAGES_PEOPLE, "change other people's availability")
+        _require(
+            actor, roles.MANAGES_PEOPLE, _("Your role may not change other people's availability.")
+        )
     old = user.availability
     if old == availability:
         return user
@@ -590,7 +612,7 @@ def do_sign_up_customer(*, name: str, email: str, password: str, language: str =
     normalized = normalize_identity(Identity.Kind.EMAIL, email)
     clean_name = _clean_name(name)
     if language not in ("", "en", "ko"):
-        raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+        raise InvalidInput(_("Language must be 'en' or 'ko'."), field="language")
     existing = find_user_by_identity(Identity.Kind.EMAIL, normalized) or (
         User.objects.filter(email__iexact=normalized).first()
     )
@@ -624,7 +646,7 @@ def do_verify_email(user: User, *, actor: User | None, email: str) -> bool:
     Returns whether anything changed. Only the person themselves or customer editors may.
     """
     if actor is not None and actor.pk != user.pk:
-        _require(actor, roles.EDITS_CUSTOMERS, "verify identities")
+        _require(actor, roles.EDITS_CUSTOMERS, _("Your role may not verify identities."))
     try:
         normalized = normalize_identity(Identity.Kind.EMAIL, email)
     except InvalidInput:
@@ -643,9 +665,9 @@ def do_verify_email(user: User, *, actor: User | None, email: str) -> bool:
 @transaction.atomic
 def do_reactivate_user(user: User, *, actor: User | None) -> User:
     """Let a deactivated person sign in again (their revoked API tokens stay revoked)."""
-    _require(actor, roles.MANAGES_PEOPLE, "reactivate people")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not reactivate people."))
     if user.role == Role.ADMIN:
-        _require(actor, roles.ADMINISTERS, "reactivate admins")
+        _require(actor, roles.ADMINISTERS, _("Your role may not reactivate admins."))
     if user.is_active:
         return user
     user.is_active = True
@@ -660,21 +682,21 @@ TEAM_EDITABLE = {"name", "description"}
 @transaction.atomic
 def do_update_team(team: Team, *, actor: User | None, changes: dict[str, Any]) -> Team:
     """Rename a team or change its description."""
-    _require(actor, roles.MANAGES_PEOPLE, "edit teams")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not edit teams."))
     unknown = set(changes) - TEAM_EDITABLE
     if unknown:
         key = sorted(unknown)[0]
-        raise InvalidInput(f"Field '{key}' cannot be changed.", field=key)
+        raise InvalidInput(_("Field '%(field)s' cannot be changed.") % {"field": key}, field=key)
     fields = []
     for key, value in changes.items():
         if key == "name":
             value = _clean_name(value, max_length=100)
             if Team.objects.filter(name__iexact=value).exclude(pk=team.pk).exists():
-                raise InvalidInput("A team with this name exists.", field="name")
+                raise InvalidInput(_("A team with this name exists."), field="name")
         else:
             value = normalize(value)
             if len(value) > 2000:
-                raise InvalidInput("At most 2000 characters.", field="description")
+                raise InvalidInput(_("At most 2000 characters."), field="description")
         if getattr(team, key) != value:
             setattr(team, key, value)
             fields.append(key)
@@ -687,12 +709,12 @@ def do_update_team(team: Team, *, actor: User | None, changes: dict[str, Any]) -
 @transaction.atomic
 def do_set_user_teams(user: User, *, actor: User | None, teams: Iterable[Team]) -> None:
     """Make ``teams`` exactly the teams the staff member belongs to (each change audited)."""
-    _require(actor, roles.MANAGES_PEOPLE, "change team members")
+    _require(actor, roles.MANAGES_PEOPLE, _("Your role may not change team members."))
     if user.role == Role.ADMIN and actor is not None and actor.pk != user.pk:
-        _require(actor, roles.ADMINISTERS, "change an admin's teams")
+        _require(actor, roles.ADMINISTERS, _("Your role may not change an admin's teams."))
     wanted = {t.pk: t for t in teams}
     if wanted and not user.is_agent:
-        raise InvalidInput("Only staff members can join a team.", field="teams")
+        raise InvalidInput(_("Only staff members can join a team."), field="teams")
     current = {
         m.team_id: m.team for m in TeamMembership.objects.filter(user=user).select_related("team")
     }
@@ -714,9 +736,9 @@ def do_create_staff_member(
 ) -> User:
     """A new agent (or other staff role) with their teams, in one transaction."""
     if role == Role.CUSTOMER:
-        raise InvalidInput("Customers are created on the customer pages.", field="role")
+        raise InvalidInput(_("Customers are created on the customer pages."), field="role")
     if language not in ("", "en", "ko"):
-        raise InvalidInput("Language must be 'en' or 'ko'.", field="language")
+        raise InvalidInput(_("Language must be 'en' or 'ko'."), field="language")
     user = do_create_user(actor=actor, name=name, email=email, role=role, language=language)
     teams = list(teams)
     if teams:

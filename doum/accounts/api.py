@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -207,7 +208,7 @@ def _organization(viewer: User, organization_id: int | None) -> Organization | N
     try:
         return selectors.access_organization(viewer, organization_id)
     except NotFound as exc:
-        raise InvalidInput("No such organization.", field="organization_id") from exc
+        raise InvalidInput(_("No such organization."), field="organization_id") from exc
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def list_users(request: HttpRequest, params: Query[UserListParams]) -> dict[str,
 def create_user(request: HttpRequest, data: UserCreateIn) -> tuple[int, dict[str, Any]]:
     viewer = current_user(request)
     if not viewer.is_agent:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     user = actions.do_create_user(
         actor=viewer,
         name=data.name,
@@ -285,7 +286,7 @@ def update_user(request: HttpRequest, user_id: int, data: UserUpdateIn) -> dict[
     if "organization_id" in changes:
         changes["organization"] = _organization(viewer, changes.pop("organization_id"))
     if "name" in changes and changes["name"] is None:
-        raise InvalidInput("'name' cannot be empty.", field="name")
+        raise InvalidInput(_("'name' cannot be empty."), field="name")
     actions.do_update_user(user, actor=viewer, changes=changes)
     return _user_detail(viewer, user)
 
@@ -361,7 +362,7 @@ def list_organizations(
 def create_organization(request: HttpRequest, data: OrganizationIn) -> tuple[int, dict[str, Any]]:
     viewer = current_user(request)
     if not viewer.is_agent:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     org = actions.do_create_organization(actor=viewer, **data.model_dump())
     return 201, _org_out(org)
 
@@ -381,7 +382,7 @@ def update_organization(
     changes = data.model_dump(exclude_unset=True)
     for key in ("name", "shared_tickets", "domains", "notes", "custom_fields"):
         if key in changes and changes[key] is None:
-            raise InvalidInput(f"'{key}' cannot be empty.", field=key)
+            raise InvalidInput(_("'%(field)s' cannot be empty.") % {"field": key}, field=key)
     actions.do_update_organization(org, actor=viewer, changes=changes)
     return _org_out(org)
 
@@ -413,7 +414,7 @@ def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
 def create_team(request: HttpRequest, data: TeamIn) -> tuple[int, dict[str, Any]]:
     viewer = current_user(request)
     if not viewer.is_agent:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     lead = _staff(viewer, data.lead_id, "lead_id")
     team = actions.do_create_team(
         actor=viewer, name=data.name, description=data.description, lead=lead
@@ -426,7 +427,7 @@ def _staff(viewer: User, user_id: int | None, field: str) -> User | None:
         return None
     user = selectors.visible_users(viewer).filter(pk=user_id).first()
     if user is None:
-        raise InvalidInput("No such user.", field=field)
+        raise InvalidInput(_("No such user."), field=field)
     return user
 
 
@@ -503,7 +504,7 @@ def list_tokens(request: HttpRequest) -> list[dict[str, Any]]:
 def create_token(request: HttpRequest, data: TokenIn) -> tuple[int, dict[str, Any]]:
     viewer = current_user(request)
     if data.expires_at is not None and data.expires_at.tzinfo is None:
-        raise InvalidInput("expires_at needs a time zone.", field="expires_at")
+        raise InvalidInput(_("expires_at needs a time zone."), field="expires_at")
     issued = actions.do_create_api_token(
         viewer, actor=viewer, name=data.name, expires_at=data.expires_at
     )
@@ -524,7 +525,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
     )
     token = qs.filter(pk=token_id).first()
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     actions.do_revoke_api_token(token, actor=viewer)
     return 204, None
 
@@ -540,7 +541,7 @@ def audit_log(
 ) -> list[AuditLog]:
     viewer = current_user(request)
     if viewer.role not in roles.MANAGES_PEOPLE:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     qs = AuditLog.objects.order_by("-id")
     if before_id:
         qs = qs.filter(pk__lt=before_id)

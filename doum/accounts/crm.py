@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from doum.accounts.models import Identity, Organization, User
 from doum.accounts.roles import Role
@@ -148,9 +149,9 @@ def _parse_cursor(raw: str | None) -> _Cursor | None:
         at = datetime.fromisoformat(at_text)
         cursor = _Cursor(at=at, rank=int(rank_text), pk=int(pk_text))
     except (ValueError, TypeError) as exc:
-        raise InvalidInput("This page link is not valid.", field="before") from exc
+        raise InvalidInput(_("This page link is not valid."), field="before") from exc
     if at.tzinfo is None or cursor.rank not in _RANK.values():
-        raise InvalidInput("This page link is not valid.", field="before")
+        raise InvalidInput(_("This page link is not valid."), field="before")
     return cursor
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.models import Organization, Team, User
@@ -36,7 +37,7 @@ def visible_users(viewer: User) -> QuerySet[User]:
 def access_user(viewer: User, user_id: int) -> User:
     user = visible_users(viewer).filter(pk=user_id).first()
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
     return user
 
 
@@ -50,7 +51,7 @@ def visible_organizations(viewer: User) -> QuerySet[Organization]:
 def access_organization(viewer: User, organization_id: int) -> Organization:
     org = visible_organizations(viewer).filter(pk=organization_id).first()
     if org is None:
-        raise NotFound("No such organization.")
+        raise NotFound(_("No such organization."))
     return org
 
 
@@ -63,7 +64,7 @@ def visible_teams(viewer: User) -> QuerySet[Team]:
 def access_team(viewer: User, team_id: int) -> Team:
     team = visible_teams(viewer).filter(pk=team_id).first()
     if team is None:
-        raise NotFound("No such team.")
+        raise NotFound(_("No such team."))
     return team
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+from django.utils import translation
 from ninja.security import HttpBearer, SessionAuth
 
 from doum.accounts.actions import TOKEN_PREFIX, digest_token
@@ -42,6 +43,11 @@ class TokenAuth(HttpBearer):
             ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
         request.user = user
         request.doum_auth = "token"  # type: ignore[attr-defined]
+        if user.language:
+            # The middleware chose the language before ninja knew who called (a token request
+            # has no session): the user's own setting wins over Accept-Language here too.
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
         return user
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 WINDOW_S = 60
 
@@ -68,7 +69,12 @@ class RateLimitMiddleware:
             if wait is not None:
                 body = {
                     "code": "rate_limited",
-                    "message": f"Too many requests. Try again in {wait} seconds.",
+                    "message": ngettext(
+                        "Too many requests. Try again in %(seconds)d second.",
+                        "Too many requests. Try again in %(seconds)d seconds.",
+                        wait,
+                    )
+                    % {"seconds": wait},
                     "retry_after": wait,
                 }
                 response = HttpResponse(

@@ -54,6 +54,17 @@ def single_line(value: str) -> str:
     return _SINGLE_LINE_BREAKS.sub(" ", normalize(value)).strip()
 
 
+# Characters that take no room on screen: zero-width space, non-joiner and joiner, word
+# joiner, and the zero-width no-break space (BOM). Legitimate inside some names (joiners in
+# emoji and some scripts), but a name made of only these reads as empty.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def is_blank(value: str) -> bool:
+    """True when nothing visible is left once invisible characters and whitespace are gone."""
+    return not value.translate(_INVISIBLE).strip()
+
+
 def sanitize_html(value: str) -> str:
     """Allow-list sanitising of user HTML (no scripts, handlers, styles or unsafe URLs)."""
     cleaned = nh3.clean(

@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.models import User
@@ -87,7 +88,7 @@ def _guard(allowed: frozenset[str] | None, view: View) -> View:
         if allowed is not None and user.role not in allowed:
             from doum.core.errors import Forbidden
 
-            return error_page(request, Forbidden("Your role may not open this page."))
+            return error_page(request, Forbidden(_("Your role may not open this page.")))
         try:
             return view(request, *args, **kwargs)
         except DoumError as error:

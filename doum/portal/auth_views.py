@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from doum.accounts.actions import (
@@ -28,7 +29,7 @@ from doum.portal.brands import brand_for_request
 from doum.portal.forms import LinkRequestForm, SignInForm, SignUpForm, apply_error
 from doum.portal.web import WORKSPACE_URL, open_page, portal_user, render_portal, visitor_page
 
-TOO_MANY = "Too many attempts. Wait a few minutes and try again."
+TOO_MANY = gettext_lazy("Too many attempts. Wait a few minutes and try again.")
 
 
 def _after_sign_in(request: HttpRequest) -> str:
@@ -53,7 +54,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not signin.hit(signin.SIGNUP_PER_IP, signin.client_ip(request)):
-            form.add_error(None, _(TOO_MANY))
+            form.add_error(None, TOO_MANY)
             return render_portal(request, "portal/signup.html", {"form": form}, status=429)
         email = form.cleaned_data["email"]
         try:
@@ -89,7 +90,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if signin.exhausted(signin.LOGIN_FAILURES_PER_ADDRESS, email) or signin.exhausted(
             signin.LOGIN_FAILURES_PER_IP, ip
         ):
-            form.add_error(None, _(TOO_MANY))
+            form.add_error(None, TOO_MANY)
             return render_portal(request, "portal/login.html", context, status=429)
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is None:
@@ -113,7 +114,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
         allowed_ip = signin.hit(signin.LINK_PER_IP, signin.client_ip(request))
         allowed_address = signin.hit(signin.LINK_PER_ADDRESS, email)
         if not (allowed_ip and allowed_address):
-            form.add_error(None, _(TOO_MANY))
+            form.add_error(None, TOO_MANY)
             return render_portal(request, "portal/login_link.html", {"form": form}, status=429)
         user = find_user_by_identity(Identity.Kind.EMAIL, email)
         if user is not None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from doum.accounts.actions import default_brand
 from doum.accounts.models import AuditLog, Brand, User
@@ -103,7 +104,7 @@ def do_create_ticket(
     """
     customer = actor.role == Role.CUSTOMER
     if not actor.is_active:
-        raise Forbidden("Inactive users cannot open tickets.")
+        raise Forbidden(_("Inactive users cannot open tickets."))
     if customer:
         given = {
             "assignee": assignee_id, "team": team_id, "status": status,
@@ -115,20 +116,22 @@ def do_create_ticket(
         }  # fmt: skip
         for name, value in given.items():
             if value is not None:
-                raise InvalidInput(f"Customers cannot set '{name}'.", field=name)
+                raise InvalidInput(
+                    _("Customers cannot set '%(field)s'.") % {"field": name}, field=name
+                )
         if requester_id not in (None, actor.pk):
-            raise InvalidInput("Customers open tickets for themselves only.", field="requester")
+            raise InvalidInput(_("Customers open tickets for themselves only."), field="requester")
         if not public:
-            raise InvalidInput("Customers cannot add internal notes.", field="public")
+            raise InvalidInput(_("Customers cannot add internal notes."), field="public")
         requester = actor
     else:
         if actor.role not in EDITS_TICKETS:
-            raise Forbidden("Your role may not open tickets.")
+            raise Forbidden(_("Your role may not open tickets."))
         if requester_id is None:
-            raise InvalidInput("Say who the requester is.", field="requester")
+            raise InvalidInput(_("Say who the requester is."), field="requester")
         found = one_or_none(User.objects.filter(pk=requester_id).select_related("organization"))
         if found is None or not found.is_active:
-            raise InvalidInput("No such requester.", field="requester")
+            raise InvalidInput(_("No such requester."), field="requester")
         requester = found
 
     subject = clean_subject(subject)
@@ -138,18 +141,18 @@ def do_create_ticket(
     if status is not None:
         check_choice(status, Status, "status")
         if status == Status.CLOSED:
-            raise InvalidInput("A new ticket cannot be closed.", field="status")
+            raise InvalidInput(_("A new ticket cannot be closed."), field="status")
     if type == TicketType.TASK and due_at is None:
-        raise InvalidInput("A task needs a due date.", field="due_at")
+        raise InvalidInput(_("A task needs a due date."), field="due_at")
     if type != TicketType.TASK and due_at is not None:
-        raise InvalidInput("Only tasks have a due date.", field="due_at")
+        raise InvalidInput(_("Only tasks have a due date."), field="due_at")
     if due_at is not None and due_at.tzinfo is None:
-        raise InvalidInput("The due date needs a time zone.", field="due_at")
+        raise InvalidInput(_("The due date needs a time zone."), field="due_at")
     brand = (
         one_or_none(Brand.objects.filter(pk=brand_id)) if brand_id is not None else default_brand()
     )
     if brand is None:
-        raise InvalidInput("No such brand.", field="brand")
+        raise InvalidInput(_("No such brand."), field="brand")
     definitions = active_definitions() if custom_fields else None
     values = (
         clean_values(custom_fields, definitions or {}, customer=customer) if custom_fields else {}
@@ -161,7 +164,7 @@ def do_create_ticket(
     if external_id is not None:
         external_id = single_line(external_id)[:100] or None
         if external_id and Ticket.objects.filter(external_id=external_id).exists():
-            raise InvalidInput("A ticket with this external id exists.", field="external_id")
+            raise InvalidInput(_("A ticket with this external id exists."), field="external_id")
     initial_status = status or (Status.OPEN if assignee is not None else Status.NEW)
 
     now = clock.now()
@@ -268,7 +271,7 @@ def do_add_comment(
     ticket = lock_ticket(ticket, expected_version)
     check_can_comment(actor, ticket, public=public)
     if status is not None and not actor.is_agent:
-        raise Forbidden("Customers cannot set the status.", field="status")
+        raise Forbidden(_("Customers cannot set the status."), field="status")
     change = Change(ticket=ticket, actor=actor, via=via)
     with stored_files(attachments) as stored:
         comment = make_comment(
@@ -319,7 +322,9 @@ def do_update_ticket(
     unknown = set(changes) - UPDATABLE
     if unknown:
         name = sorted(unknown)[0]
-        raise InvalidInput(f"'{name.removesuffix('_id')}' cannot be changed.", field=name)
+        raise InvalidInput(
+            _("'%(field)s' cannot be changed.") % {"field": name.removesuffix("_id")}, field=name
+        )
     ticket = lock_ticket(ticket, expected_version)
     check_can_edit(actor, ticket)
     change = Change(ticket=ticket, actor=actor, via=via)
@@ -335,24 +340,24 @@ def do_update_ticket(
         new_type = check_choice(changes.get("type", ticket.type), TicketType, "type")
         due_at = changes.get("due_at", ticket.due_at if new_type == TicketType.TASK else None)
         if new_type == TicketType.TASK and due_at is None:
-            raise InvalidInput("A task needs a due date.", field="due_at")
+            raise InvalidInput(_("A task needs a due date."), field="due_at")
         if new_type != TicketType.TASK and due_at is not None:
-            raise InvalidInput("Only tasks have a due date.", field="due_at")
+            raise InvalidInput(_("Only tasks have a due date."), field="due_at")
         if due_at is not None and due_at.tzinfo is None:
-            raise InvalidInput("The due date needs a time zone.", field="due_at")
+            raise InvalidInput(_("The due date needs a time zone."), field="due_at")
         if (
             new_type != TicketType.PROBLEM
             and ticket.type == TicketType.PROBLEM
             and Ticket.objects.filter(problem_id=ticket.pk).exists()
         ):
-            raise InvalidInput("Unlink this problem's incidents first.", field="type")
+            raise InvalidInput(_("Unlink this problem's incidents first."), field="type")
         change.set("type", new_type)
         change.set("due_at", due_at)
     # Loaded only when a change needs them (custom field values, or solving).
     definitions = None
     if "custom_fields" in changes:
         if not isinstance(changes["custom_fields"], dict):
-            raise InvalidInput("Custom fields are an object.", field="custom_fields")
+            raise InvalidInput(_("Custom fields are an object."), field="custom_fields")
         definitions = active_definitions()
         cleaned = clean_values(changes["custom_fields"], definitions, customer=False)
         merged = {**ticket.custom_fields}
@@ -441,7 +446,7 @@ def do_merge_tickets(
     """Merge `source` into `target`: the source closes with a pointer to the target, its
     requester follows the target, tags carry over, and both histories stay."""
     if source.pk == target.pk:
-        raise InvalidInput("A ticket cannot be merged into itself.", field="target")
+        raise InvalidInput(_("A ticket cannot be merged into itself."), field="target")
     first, second = sorted([source.pk, target.pk])
     locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second])}
     source, target = locked[source.pk], locked[target.pk]
@@ -449,9 +454,15 @@ def do_merge_tickets(
     check_can_edit(actor, target)
     for t, name in ((source, "source"), (target, "target")):
         if t.status == Status.CLOSED:
-            raise InvalidInput(f"The {name} ticket is closed and cannot be merged.", field=name)
+            if name == "source":
+                raise InvalidInput(
+                    _("The source ticket is closed and cannot be merged."), field=name
+                )
+            raise InvalidInput(_("The target ticket is closed and cannot be merged."), field=name)
         if t.merged_into_id is not None or t.deleted_at is not None:
-            raise InvalidInput(f"The {name} ticket was merged or deleted.", field=name)
+            if name == "source":
+                raise InvalidInput(_("The source ticket was merged or deleted."), field=name)
+            raise InvalidInput(_("The target ticket was merged or deleted."), field=name)
     src = Change(ticket=source, actor=actor, via=via)
     tgt = Change(ticket=target, actor=actor, via=via, at=src.at)
     extra = f"\n\n{normalize(note)}" if note.strip() else ""
@@ -508,17 +519,17 @@ def _force_solved(change: Change) -> None:
 def do_link_problem(incident: Ticket, problem: Ticket, *, actor: User, via: str) -> Ticket:
     """Link an incident to the problem ticket it is an instance of."""
     if incident.pk == problem.pk:
-        raise InvalidInput("A ticket cannot be its own problem.", field="problem")
+        raise InvalidInput(_("A ticket cannot be its own problem."), field="problem")
     incident = lock_ticket(incident, None)
     check_can_edit(actor, incident)
     problem = Ticket.objects.select_for_update().get(pk=problem.pk)
     check_can_see(actor, problem)
     if problem.deleted_at is not None or problem.status == Status.CLOSED:
-        raise InvalidInput("The problem ticket is closed or deleted.", field="problem")
+        raise InvalidInput(_("The problem ticket is closed or deleted."), field="problem")
     if problem.type != TicketType.PROBLEM:
-        raise InvalidInput("The linked ticket must be of type problem.", field="problem")
+        raise InvalidInput(_("The linked ticket must be of type problem."), field="problem")
     if incident.type == TicketType.PROBLEM and Ticket.objects.filter(problem=incident).exists():
-        raise InvalidInput("A problem with incidents cannot become an incident.", field="type")
+        raise InvalidInput(_("A problem with incidents cannot become an incident."), field="type")
     change = Change(ticket=incident, actor=actor, via=via)
     change.set("type", TicketType.INCIDENT)
     change.set("due_at", None)  # only tasks have a due date
@@ -615,15 +626,15 @@ def do_solve_as_requester(
     fields are the agents' bookkeeping and do not stop a customer who is satisfied.
     """
     if actor.is_agent:
-        raise Forbidden("Staff change the status in the workspace.", field="status")
+        raise Forbidden(_("Staff change the status in the workspace."), field="status")
     ticket = lock_ticket(ticket, expected_version)
     if not actor.is_active or not is_participant(actor, ticket):
-        raise Forbidden("You may not change this request.")
+        raise Forbidden(_("You may not change this request."))
     if ticket.status not in REQUESTER_MAY_SOLVE:
-        raise InvalidInput("This request is already solved.", field="status")
+        raise InvalidInput(_("This request is already solved."), field="status")
     if ticket.assignee_id is None:
         raise InvalidInput(
-            "This request cannot be marked as solved before an agent has taken it.",
+            _("This request cannot be marked as solved before an agent has taken it."),
             field="status",
         )
     change = Change(ticket=ticket, actor=actor, via=via)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -84,7 +85,7 @@ def list_tickets(request: HttpRequest, params: Query[TicketListParams]) -> dict[
         assignee_id = user.pk
     elif params.assignee not in (None, "none"):
         raise InvalidInput(
-            "assignee is 'me' or 'none'; use assignee_id for others.", field="assignee"
+            _("assignee is 'me' or 'none'; use assignee_id for others."), field="assignee"
         )
     filters = selectors.TicketFilters(
         status=_split(params.status),
@@ -153,11 +154,11 @@ def create_ticket(request: HttpRequest, data: TicketCreateIn) -> tuple[int, dict
     if data.requester_email is not None:
         if requester_id is not None:
             raise InvalidInput(
-                "Send requester_id or requester_email, not both.", field="requester_email"
+                _("Send requester_id or requester_email, not both."), field="requester_email"
             )
         if user.role not in roles.EDITS_TICKETS:
             raise InvalidInput(
-                "Customers open tickets for themselves only.", field="requester_email"
+                _("Customers open tickets for themselves only."), field="requester_email"
             )
         requester_id = do_find_or_create_customer(
             actor=user, email=data.requester_email, name=data.requester_name or ""
@@ -198,9 +199,9 @@ def update_ticket(request: HttpRequest, ticket_id: int, data: TicketUpdateIn) ->
     version = changes.pop("version", None)
     for key in ("subject", "status", "priority", "type"):
         if key in changes and changes[key] is None:
-            raise InvalidInput(f"'{key}' cannot be empty.", field=key)
+            raise InvalidInput(_("'%(field)s' cannot be empty.") % {"field": key}, field=key)
     if not changes:
-        raise InvalidInput("Nothing to change.")
+        raise InvalidInput(_("Nothing to change."))
     actions.do_update_ticket(
         ticket, actor=user, via=Via.API, changes=changes, expected_version=version
     )
@@ -277,7 +278,9 @@ def add_comment_with_files(
     for f in files:
         if f.size is not None and f.size > limit:
             raise InvalidInput(
-                f"'{actions.clean_filename(f.name or '')}' is too large.", field="files"
+                _("'%(filename)s' is too large.")
+                % {"filename": actions.clean_filename(f.name or "")},
+                field="files",
             )
         uploads.append(
             actions.NewAttachment(
@@ -315,10 +318,10 @@ def download_attachment(request: HttpRequest, attachment_id: int) -> FileRespons
     user = current_user(request)
     attachment = Attachment.objects.select_related("comment").filter(pk=attachment_id).first()
     if attachment is None:
-        raise NotFound("No such attachment.")
+        raise NotFound(_("No such attachment."))
     selectors.access_ticket(user, attachment.ticket_id)
     if not user.is_agent and (attachment.comment is None or not attachment.comment.is_public):
-        raise NotFound("No such attachment.")
+        raise NotFound(_("No such attachment."))
     response = FileResponse(
         default_storage.open(attachment.storage_key, "rb"),
         content_type="application/octet-stream",
@@ -353,7 +356,7 @@ def list_events(
 ) -> dict[str, Any]:
     user = current_user(request)
     if not user.is_agent:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     qs = TicketEvent.objects.filter(id__gt=after_id).select_related("actor").order_by("id")
     if user.role not in roles.SEES_ALL_TICKETS:
         qs = qs.filter(ticket__in=selectors.visible_tickets(user, include_deleted=True))
@@ -374,7 +377,7 @@ def merge_ticket(request: HttpRequest, ticket_id: int, data: MergeIn) -> dict[st
     try:
         target = selectors.access_ticket(user, data.target_id)
     except NotFound as exc:
-        raise InvalidInput("No such target ticket.", field="target_id") from exc
+        raise InvalidInput(_("No such target ticket."), field="target_id") from exc
     actions.do_merge_tickets(source, target, actor=user, via=Via.API, note=data.note)
     return _detail(request, target.pk)
 
@@ -386,7 +389,7 @@ def link_problem(request: HttpRequest, ticket_id: int, data: ProblemLinkIn) -> d
     try:
         problem = selectors.access_ticket(user, data.problem_id)
     except NotFound as exc:
-        raise InvalidInput("No such problem ticket.", field="problem_id") from exc
+        raise InvalidInput(_("No such problem ticket."), field="problem_id") from exc
     actions.do_link_problem(incident, problem, actor=user, via=Via.API)
     return _detail(request, ticket_id)
 
@@ -427,7 +430,7 @@ def restore_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     if user.role not in roles.MANAGES_PEOPLE:
         # Others cannot see deleted tickets at all.
         selectors.access_ticket(user, ticket_id)
-        raise Forbidden("Only managers and admins may restore tickets.")
+        raise Forbidden(_("Only managers and admins may restore tickets."))
     ticket = selectors.access_ticket(user, ticket_id, include_deleted=True)
     actions.do_restore_ticket(ticket, actor=user, via=Via.API)
     return _detail(request, ticket_id)
@@ -474,7 +477,7 @@ def list_custom_fields(request: HttpRequest, applies_to: str = "ticket") -> list
 def create_custom_field(request: HttpRequest, data: CustomFieldIn) -> tuple[int, CustomField]:
     user = current_user(request)
     if not user.is_agent:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     field = do_create_custom_field(actor=user, **data.model_dump())
     return 201, field
 
@@ -491,5 +494,5 @@ def update_custom_field(
     user = current_user(request)
     field = CustomField.objects.filter(pk=field_id).first()
     if field is None or not user.is_agent:
-        raise NotFound("No such custom field.")
+        raise NotFound(_("No such custom field."))
     return do_update_custom_field(field, actor=user, changes=data.model_dump(exclude_unset=True))

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
 
 from doum.accounts.models import Team, TeamMembership, User
 from doum.accounts.roles import EDITS_TICKETS
@@ -74,9 +75,12 @@ def event_text(value: Any) -> str | None:
 def clean_subject(value: str) -> str:
     subject = single_line(value)
     if not subject:
-        raise InvalidInput("A ticket needs a subject.", field="subject")
+        raise InvalidInput(_("A ticket needs a subject."), field="subject")
     if len(subject) > SUBJECT_MAX:
-        raise InvalidInput(f"The subject is longer than {SUBJECT_MAX} characters.", field="subject")
+        raise InvalidInput(
+            _("The subject is longer than %(max)s characters.") % {"max": SUBJECT_MAX},
+            field="subject",
+        )
     return subject
 
 
@@ -84,20 +88,23 @@ def clean_tags(values: Iterable[str], field: str = "tags") -> list[str]:
     out: list[str] = []
     for raw in values:
         if not isinstance(raw, str):
-            raise InvalidInput("Tags are text.", field=field)
+            raise InvalidInput(_("Tags are text."), field=field)
         tag = single_line(raw).lower().replace(" ", "_")
         if not tag:
             continue
         if len(tag) > TAG_MAX:
-            raise InvalidInput(f"A tag has at most {TAG_MAX} characters.", field=field)
+            raise InvalidInput(
+                _("A tag has at most %(max)s characters.") % {"max": TAG_MAX}, field=field
+            )
         if any(c in tag for c in ",<>\"'`"):
             raise InvalidInput(
-                f"The tag '{tag}' contains a character tags cannot hold.", field=field
+                _("The tag '%(tag)s' contains a character tags cannot hold.") % {"tag": tag},
+                field=field,
             )
         out.append(tag)
     unique = list(dict.fromkeys(out))
     if len(unique) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags per ticket.", field=field)
+        raise InvalidInput(_("At most %(max)s tags per ticket.") % {"max": MAX_TAGS}, field=field)
     return unique
 
 
@@ -106,7 +113,11 @@ def check_choice(
 ) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise InvalidInput(f"'{value}' is not a valid {field} (one of: {allowed}).", field=field)
+        raise InvalidInput(
+            _("'%(value)s' is not a valid %(field)s (one of: %(allowed)s).")
+            % {"value": value, "field": field, "allowed": allowed},
+            field=field,
+        )
     return value
 
 
@@ -142,12 +153,16 @@ def clean_filename(name: str) -> str:
 def stored_files(files: Sequence[NewAttachment]) -> Iterator[list[tuple[NewAttachment, str]]]:
     """Write files under generated keys; remove them again if the surrounding write fails."""
     if len(files) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"At most {MAX_ATTACHMENTS} attachments at once.", field="attachments")
+        raise InvalidInput(
+            _("At most %(max)s attachments at once.") % {"max": MAX_ATTACHMENTS},
+            field="attachments",
+        )
     limit = settings.DOUM_ATTACHMENT_MAX_BYTES
     for f in files:
         if len(f.data) > limit:
             raise InvalidInput(
-                f"'{clean_filename(f.filename)}' is larger than {limit // (1024 * 1024)} MB.",
+                _("'%(filename)s' is larger than %(size)s MB.")
+                % {"filename": clean_filename(f.filename), "size": limit // (1024 * 1024)},
                 field="attachments",
             )
     stored: list[tuple[NewAttachment, str]] = []
@@ -158,7 +173,7 @@ def stored_files(files: Sequence[NewAttachment]) -> Iterator[list[tuple[NewAttac
             stored.append((f, default_storage.save(key, ContentFile(f.data))))
         yield stored
     except BaseException:
-        for _, key in stored:
+        for _file, key in stored:
             default_storage.delete(key)
         raise
 
@@ -240,15 +255,17 @@ def lock_ticket(ticket: Ticket, expected_version: int | None) -> Ticket:
     )
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(
-            "This ticket changed since you opened it. Review the changes and try again.",
+            _("This ticket changed since you opened it. Review the changes and try again."),
             field="version",
             current_version=locked.version,
             changes=changes_since(locked, expected_version),
         )
     if locked.deleted_at is not None:
-        raise InvalidInput("This ticket is deleted; restore it before changing it.", field="ticket")
+        raise InvalidInput(
+            _("This ticket is deleted; restore it before changing it."), field="ticket"
+        )
     if locked.status == Status.CLOSED:
-        raise InvalidInput("This ticket is closed and can no longer be changed.", field="status")
+        raise InvalidInput(_("This ticket is closed and can no longer be changed."), field="status")
     return locked
 
 
@@ -273,7 +290,7 @@ def active_agent(user_id: int | None, field_name: str) -> User | None:
         return None
     user = one_or_none(User.objects.filter(pk=user_id, is_active=True))
     if user is None or user.role not in EDITS_TICKETS:
-        raise InvalidInput("The assignee must be an active agent.", field=field_name)
+        raise InvalidInput(_("The assignee must be an active agent."), field=field_name)
     return user
 
 
@@ -282,7 +299,7 @@ def existing_team(team_id: int | None) -> Team | None:
         return None
     team = one_or_none(Team.objects.filter(pk=team_id))
     if team is None:
-        raise InvalidInput("No such team.", field="team")
+        raise InvalidInput(_("No such team."), field="team")
     return team
 
 
@@ -303,7 +320,7 @@ def resolve_assignment(
     if team_id is not None and team_id in member_of:
         return team_id
     if team_given and team_id is not None:
-        raise InvalidInput("The assignee is not a member of that team.", field="assignee")
+        raise InvalidInput(_("The assignee is not a member of that team."), field="assignee")
     return member_of[0] if member_of else None
 
 
@@ -313,20 +330,21 @@ def apply_status(change: Change, status: str, definitions: dict[str, Any] | None
     if status == ticket.status:
         return
     if status == Status.NEW:
-        raise InvalidInput("A ticket cannot go back to New.", field="status")
+        raise InvalidInput(_("A ticket cannot go back to New."), field="status")
     if status == Status.CLOSED and ticket.status != Status.SOLVED:
-        raise InvalidInput("Only solved tickets can be closed.", field="status")
+        raise InvalidInput(_("Only solved tickets can be closed."), field="status")
     if status == Status.SOLVED:
         if definitions is None:
             definitions = active_definitions()
         missing = missing_on_solve(ticket.custom_fields, definitions)
         if missing:
             raise InvalidInput(
-                f"Fill in '{missing[0]}' before solving.", field=f"custom_fields.{missing[0]}"
+                _("Fill in '%(field)s' before solving.") % {"field": missing[0]},
+                field=f"custom_fields.{missing[0]}",
             )
         if ticket.assignee_id is None:
             if change.actor is None or change.actor.role not in EDITS_TICKETS:
-                raise InvalidInput("A ticket needs an assignee to be solved.", field="assignee")
+                raise InvalidInput(_("A ticket needs an assignee to be solved."), field="assignee")
             change.set("assignee", change.actor.pk, attr="assignee_id")
             team_id = resolve_assignment(ticket.team_id, change.actor, None, team_given=False)
             change.set("team", team_id, attr="team_id")
@@ -360,13 +378,15 @@ def make_comment(
     metadata: dict[str, Any] | None,
 ) -> Comment:
     if not isinstance(body, str):
-        raise InvalidInput("The message must be text.", field="body")
+        raise InvalidInput(_("The message must be text."), field="body")
     if len(body) > BODY_MAX:
-        raise InvalidInput(f"The message is longer than {BODY_MAX} characters.", field="body")
+        raise InvalidInput(
+            _("The message is longer than %(max)s characters.") % {"max": BODY_MAX}, field="body"
+        )
     body_html = sanitize_html(body) if is_html else text_to_html(body)
     body_text = html_to_text(body_html) if is_html else normalize(body).strip()
     if not body_text and "<img" not in body_html:
-        raise InvalidInput("The message is empty.", field="body")
+        raise InvalidInput(_("The message is empty."), field="body")
     return Comment.objects.create(
         ticket=ticket,
         author=author,
@@ -418,7 +438,7 @@ def add_followers(change: Change, user_ids: Sequence[int]) -> None:
     users = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
     missing = [uid for uid in wanted if uid not in users]
     if missing:
-        raise InvalidInput(f"No such user: {missing[0]}.", field="followers")
+        raise InvalidInput(_("No such user: %(user)s.") % {"user": missing[0]}, field="followers")
     TicketFollower.objects.bulk_create(
         [
             TicketFollower(ticket_id=change.ticket.pk, user_id=uid, added_at=change.at)
@@ -436,7 +456,7 @@ def change_tags(change: Change, changes: dict[str, Any]) -> None:
     wanted |= set(clean_tags(changes.get("add_tags") or (), "add_tags"))
     wanted -= set(clean_tags(changes.get("remove_tags") or (), "remove_tags"))
     if len(wanted) > MAX_TAGS:
-        raise InvalidInput(f"At most {MAX_TAGS} tags per ticket.", field="tags")
+        raise InvalidInput(_("At most %(max)s tags per ticket.") % {"max": MAX_TAGS}, field="tags")
     added = sorted(wanted - current)
     removed = sorted(current - wanted)
     if added:

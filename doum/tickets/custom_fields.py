@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from doum.core.errors import InvalidInput
 from doum.core.text import normalize
 from doum.tickets.models import CustomField
@@ -26,48 +28,55 @@ def clean_value(definition: CustomField, raw: Any) -> FieldValue:
     kind = definition.field_type
     if kind == CustomField.FieldType.TEXT:
         if not isinstance(raw, str):
-            raise InvalidInput("Expected text.", field=field)
+            raise InvalidInput(_("Expected text."), field=field)
         value = normalize(raw)
         if len(value) > definition.max_length:
-            raise InvalidInput(f"At most {definition.max_length} characters.", field=field)
+            raise InvalidInput(
+                _("At most %(max_length)s characters.") % {"max_length": definition.max_length},
+                field=field,
+            )
         return value
     if kind == CustomField.FieldType.NUMBER:
         if isinstance(raw, bool):
-            raise InvalidInput("Expected a number.", field=field)
+            raise InvalidInput(_("Expected a number."), field=field)
         try:
             number = Decimal(str(raw).strip())
         except InvalidOperation as exc:
-            raise InvalidInput("Expected a number.", field=field) from exc
+            raise InvalidInput(_("Expected a number."), field=field) from exc
         if not number.is_finite() or abs(number) > Decimal("1e15"):
-            raise InvalidInput("Expected a finite number below 10^15.", field=field)
+            raise InvalidInput(_("Expected a finite number below 10^15."), field=field)
         as_float = float(number)
         if math.isfinite(as_float) and as_float.is_integer() and number == number.to_integral():
             return int(number)
         return as_float
     if kind == CustomField.FieldType.CHECKBOX:
         if not isinstance(raw, bool):
-            raise InvalidInput("Expected true or false.", field=field)
+            raise InvalidInput(_("Expected true or false."), field=field)
         return raw
     if kind == CustomField.FieldType.DATE:
         if not isinstance(raw, str):
-            raise InvalidInput("Expected a date as YYYY-MM-DD.", field=field)
+            raise InvalidInput(_("Expected a date as YYYY-MM-DD."), field=field)
         try:
             return date.fromisoformat(raw.strip()).isoformat()
         except ValueError as exc:
-            raise InvalidInput("Expected a date as YYYY-MM-DD.", field=field) from exc
+            raise InvalidInput(_("Expected a date as YYYY-MM-DD."), field=field) from exc
     allowed = {str(o.get("value")) for o in definition.options if isinstance(o, dict)}
     if kind == CustomField.FieldType.DROPDOWN:
         if not isinstance(raw, str) or raw not in allowed:
-            raise InvalidInput(f"'{raw}' is not one of the field's options.", field=field)
+            raise InvalidInput(
+                _("'%(value)s' is not one of the field's options.") % {"value": raw}, field=field
+            )
         return raw
     if kind == CustomField.FieldType.MULTISELECT:
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-            raise InvalidInput("Expected a list of options.", field=field)
+            raise InvalidInput(_("Expected a list of options."), field=field)
         bad = [v for v in raw if v not in allowed]
         if bad:
-            raise InvalidInput(f"'{bad[0]}' is not one of the field's options.", field=field)
+            raise InvalidInput(
+                _("'%(value)s' is not one of the field's options.") % {"value": bad[0]}, field=field
+            )
         return sorted(set(raw))
-    raise InvalidInput("Unknown field type.", field=field)
+    raise InvalidInput(_("Unknown field type."), field=field)
 
 
 def clean_values(
@@ -80,10 +89,14 @@ def clean_values(
     for key, value in raw.items():
         definition = definitions.get(key)
         if definition is None:
-            raise InvalidInput(f"Unknown custom field '{key}'.", field=f"custom_fields.{key}")
+            raise InvalidInput(
+                _("Unknown custom field '%(field)s'.") % {"field": key},
+                field=f"custom_fields.{key}",
+            )
         if customer and not (definition.visible_to_customers and definition.editable_by_customers):
             raise InvalidInput(
-                f"Custom field '{key}' cannot be set by customers.", field=f"custom_fields.{key}"
+                _("Custom field '%(field)s' cannot be set by customers.") % {"field": key},
+                field=f"custom_fields.{key}",
             )
         cleaned[key] = clean_value(definition, value)
     return cleaned

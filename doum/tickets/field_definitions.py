@@ -2,36 +2,76 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.models import AuditLog, User
 from doum.core import clock
 from doum.core.errors import Forbidden, InvalidInput
-from doum.core.text import single_line
+from doum.core.text import is_blank, single_line
 from doum.tickets.models import CustomField
 
 WITH_OPTIONS = {CustomField.FieldType.DROPDOWN, CustomField.FieldType.MULTISELECT}
+KEY_MAX = 64
+LABEL_MAX = 100
+# A key names the field in the API, in conditions and in stored values: a slug that starts
+# with a letter (the settings form checks the same).
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _check_key(key: Any) -> str:
+    key = key.strip() if isinstance(key, str) else ""
+    if not key:
+        raise InvalidInput(_("A custom field needs a key."), field="key")
+    if len(key) > KEY_MAX:
+        raise InvalidInput(
+            _("A key has at most %(max)s characters.") % {"max": KEY_MAX}, field="key"
+        )
+    if not _KEY_RE.fullmatch(key):
+        raise InvalidInput(
+            _("Use lower-case letters, digits and “_”, starting with a letter."), field="key"
+        )
+    return key
+
+
+def _check_label(value: Any, field: str) -> str:
+    """A label (``label``, required) or a Korean label (``label_ko``, may be empty)."""
+    label = single_line(value) if isinstance(value, str) else ""
+    if field == "label" and is_blank(label):
+        raise InvalidInput(_("A custom field needs a label."), field=field)
+    if len(label) > LABEL_MAX:
+        if field == "label":
+            message = _("The label has at most %(max)s characters.")
+        else:
+            message = _("The Korean label has at most %(max)s characters.")
+        raise InvalidInput(message % {"max": LABEL_MAX}, field=field)
+    return label
 
 
 def _check_options(field_type: str, options: list[dict[str, Any]]) -> list[dict[str, str]]:
     if field_type not in WITH_OPTIONS:
         if options:
-            raise InvalidInput("Only drop-downs and multi-selects have options.", field="options")
+            raise InvalidInput(
+                _("Only drop-downs and multi-selects have options."), field="options"
+            )
         return []
     if not options:
-        raise InvalidInput("A drop-down needs at least one option.", field="options")
+        raise InvalidInput(_("A drop-down needs at least one option."), field="options")
     cleaned: list[dict[str, str]] = []
     seen: set[str] = set()
     for option in options:
         value = single_line(str(option.get("value", "")))
         label = single_line(str(option.get("label", value)))
         if not value or len(value) > 100:
-            raise InvalidInput("Each option needs a value of 1-100 characters.", field="options")
+            raise InvalidInput(_("Each option needs a value of 1-100 characters."), field="options")
         if value in seen:
-            raise InvalidInput(f"The option '{value}' is listed twice.", field="options")
+            raise InvalidInput(
+                _("The option '%(value)s' is listed twice.") % {"value": value}, field="options"
+            )
         seen.add(value)
         entry = {"value": value, "label": label or value}
         if option.get("label_ko"):
@@ -64,22 +104,30 @@ def do_create_custom_field(
     position: int = 0,
 ) -> CustomField:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE:
-        raise Forbidden("Only managers and admins define custom fields.")
+        raise Forbidden(_("Only managers and admins define custom fields."))
+    key = _check_key(key)
+    label = _check_label(label, "label")
+    label_ko = _check_label(label_ko, "label_ko")
     if field_type not in CustomField.FieldType.values:
-        raise InvalidInput(f"Unknown field type '{field_type}'.", field="field_type")
+        raise InvalidInput(
+            _("Unknown field type '%(field_type)s'.") % {"field_type": field_type},
+            field="field_type",
+        )
     if applies_to not in CustomField.AppliesTo.values:
-        raise InvalidInput(f"Unknown target '{applies_to}'.", field="applies_to")
+        raise InvalidInput(
+            _("Unknown target '%(applies_to)s'.") % {"applies_to": applies_to}, field="applies_to"
+        )
     if CustomField.objects.filter(applies_to=applies_to, key=key).exists():
-        raise InvalidInput(f"A field with the key '{key}' exists.", field="key")
+        raise InvalidInput(_("A field with the key '%(key)s' exists.") % {"key": key}, field="key")
     if editable_by_customers and not visible_to_customers:
         raise InvalidInput(
-            "A field customers edit must be visible to them.", field="editable_by_customers"
+            _("A field customers edit must be visible to them."), field="editable_by_customers"
         )
     field = CustomField.objects.create(
         key=key,
         applies_to=applies_to,
-        label=single_line(label),
-        label_ko=single_line(label_ko),
+        label=label,
+        label_ko=label_ko,
         field_type=field_type,
         options=_check_options(field_type, options or []),
         required_on_solve=required_on_solve,
@@ -104,20 +152,23 @@ def do_update_custom_field(
     field: CustomField, *, actor: User | None, changes: dict[str, Any]
 ) -> CustomField:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE:
-        raise Forbidden("Only managers and admins define custom fields.")
+        raise Forbidden(_("Only managers and admins define custom fields."))
     unknown = set(changes) - UPDATABLE
     if unknown:
         name = sorted(unknown)[0]
-        raise InvalidInput(f"'{name}' cannot be changed (make a new field instead).", field=name)
+        raise InvalidInput(
+            _("'%(field)s' cannot be changed (make a new field instead).") % {"field": name},
+            field=name,
+        )
     for key, value in changes.items():
         if key == "options":
             value = _check_options(field.field_type, value)
         elif key in ("label", "label_ko"):
-            value = single_line(value)
+            value = _check_label(value, key)
         setattr(field, key, value)
     if field.editable_by_customers and not field.visible_to_customers:
         raise InvalidInput(
-            "A field customers edit must be visible to them.", field="editable_by_customers"
+            _("A field customers edit must be visible to them."), field="editable_by_customers"
         )
     field.save(update_fields=sorted(changes))
     _audit(actor, "custom_field.updated", field, fields=sorted(changes))

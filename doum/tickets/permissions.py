@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from doum.accounts import roles
 from doum.accounts.models import Team, TeamMembership, User
 from doum.core.errors import Forbidden, NotFound
@@ -29,7 +31,7 @@ def check_can_see(actor: User | None, ticket: Ticket) -> None:
         )
     )
     if not visible:
-        raise NotFound("No such ticket.", field="ticket")
+        raise NotFound(_("No such ticket."), field="ticket")
     ticket._doum_seen_by = actor.pk  # type: ignore[attr-defined]
 
 
@@ -52,7 +54,7 @@ def check_can_edit(actor: User | None, ticket: Ticket) -> None:
     if actor is None:
         return
     if actor.role not in roles.EDITS_TICKETS:
-        raise Forbidden("Your role may not change tickets.")
+        raise Forbidden(_("Your role may not change tickets."))
     check_can_see(actor, ticket)
 
 
@@ -62,16 +64,17 @@ def check_can_comment(actor: User | None, ticket: Ticket, *, public: bool) -> No
     if actor.is_agent:
         allowed = roles.EDITS_TICKETS if public else roles.WRITES_NOTES
         if actor.role not in allowed:
-            kind = "replies" if public else "internal notes"
-            raise Forbidden(f"Your role may not add {kind}.")
+            if public:
+                raise Forbidden(_("Your role may not add replies."))
+            raise Forbidden(_("Your role may not add internal notes."))
         check_can_see(actor, ticket)
         return
     if not public:
-        raise Forbidden("Customers cannot add internal notes.", field="public")
+        raise Forbidden(_("Customers cannot add internal notes."), field="public")
     if not is_participant(actor, ticket):
-        raise Forbidden("You may not reply on this ticket.")
+        raise Forbidden(_("You may not reply on this ticket."))
 
 
 def check_can_delete(actor: User | None) -> None:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE:
-        raise Forbidden("Only managers and admins may delete or restore tickets.")
+        raise Forbidden(_("Only managers and admins may delete or restore tickets."))

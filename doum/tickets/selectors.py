@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.models import TeamMembership, User
@@ -67,7 +68,7 @@ def access_ticket(viewer: User, ticket_id: int, *, include_deleted: bool = False
         .first()
     )
     if ticket is None:
-        raise NotFound("No such ticket.", field="ticket")
+        raise NotFound(_("No such ticket."), field="ticket")
     return ticket
 
 
@@ -83,7 +84,7 @@ def visible_comments(viewer: User, ticket: Ticket) -> QuerySet[Comment]:
 def ticket_events(viewer: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     """The audit trail of one ticket. Staff only: customers never see internal history."""
     if not viewer.is_agent:
-        raise NotFound("No such ticket.", field="ticket")
+        raise NotFound(_("No such ticket."), field="ticket")
     return TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
 
 
@@ -257,7 +258,7 @@ def window_of_tickets(
     """A page after ``after`` (or before ``before``, or the first page): constant-time at any
     depth and stable under inserts."""
     if sort not in SORTS:
-        raise InvalidInput(f"Unknown sort '{sort}'.", field="sort")
+        raise InvalidInput(_("Unknown sort '%(sort)s'.") % {"sort": sort}, field="sort")
     order = SORTS[sort]
     backward = bool(before) and not after
     cursor = before if backward else after
@@ -308,7 +309,7 @@ def _cursor_for(sort: str, ticket: Ticket) -> str:
 def _parse_cursor(order: tuple[str, ...], cursor: str) -> tuple[datetime | int, ...]:
     raw = cursor.split("|")
     if len(raw) != len(order):
-        raise InvalidInput("This cursor is not valid.", field="cursor")
+        raise InvalidInput(_("This cursor is not valid."), field="cursor")
     values: list[datetime | int] = []
     try:
         for field, text in zip(order, raw, strict=True):
@@ -320,5 +321,5 @@ def _parse_cursor(order: tuple[str, ...], cursor: str) -> tuple[datetime | int, 
             else:
                 values.append(int(text))
     except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidInput("This cursor is not valid.", field="cursor") from exc
+        raise InvalidInput(_("This cursor is not valid."), field="cursor") from exc
     return tuple(values)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from doum.accounts import roles
 from doum.accounts.models import AuditLog, User
@@ -27,14 +28,14 @@ from doum.tickets.models import EventKind, Tag, Ticket, TicketTag, Via
 
 def _require_manager(actor: User | None) -> None:
     if actor is not None and actor.role not in roles.MANAGES_PEOPLE:
-        raise Forbidden("Only managers and admins manage tags.")
+        raise Forbidden(_("Only managers and admins manage tags."))
 
 
 def clean_tag_name(value: str, field: str = "name") -> str:
     """One tag name, cleaned exactly as a ticket's tags are (lower case, spaces to "_")."""
     cleaned = clean_tags([value], field)
     if not cleaned:
-        raise InvalidInput("A tag needs a name.", field=field)
+        raise InvalidInput(_("A tag needs a name."), field=field)
     return cleaned[0]
 
 
@@ -77,7 +78,8 @@ def do_rename_tag(tag: Tag, *, actor: User | None, name: str, via: str = Via.WEB
         return locked
     if Tag.objects.filter(name=new).exclude(pk=locked.pk).exists():
         raise InvalidInput(
-            f"The tag '{new}' exists already; merge the two tags instead.", field="name"
+            _("The tag '%(tag)s' exists already; merge the two tags instead.") % {"tag": new},
+            field="name",
         )
 
     def record(change: Change, _ticket_id: int) -> None:
@@ -96,12 +98,12 @@ def do_merge_tags(source: Tag, target: Tag, *, actor: User | None, via: str = Vi
     """Replace ``source`` with ``target`` on every ticket, then remove ``source``."""
     _require_manager(actor)
     if source.pk == target.pk:
-        raise InvalidInput("A tag cannot be merged into itself.", field="target")
+        raise InvalidInput(_("A tag cannot be merged into itself."), field="target")
     locked = {
         t.pk: t for t in Tag.objects.select_for_update().filter(pk__in=[source.pk, target.pk])
     }
     if source.pk not in locked or target.pk not in locked:
-        raise InvalidInput("No such tag.", field="target")
+        raise InvalidInput(_("No such tag."), field="target")
     src, tgt = locked[source.pk], locked[target.pk]
     carrying_source = TicketTag.objects.filter(tag=src).values("ticket_id")
     has_both = set(

@@ -302,3 +302,35 @@ def test_find_or_create_customer_recognises_people(world: World) -> None:
     by_phone = accounts.do_find_or_create_customer(actor=None, phone="010 2222 3333", name="Ph")
     assert accounts.do_find_or_create_customer(actor=None, phone="01022223333") == by_phone
     assert Identity.objects.filter(value="01022223333").count() == 1
+
+
+INVISIBLE_ONLY = [
+    "\u200b",  # zero-width space
+    "\u200c\u200d",  # zero-width non-joiner and joiner
+    "\u2060",  # word joiner
+    "\ufeff",  # zero-width no-break space (BOM)
+    " \u200b \u2060 ",
+    "\u200b\n\ufeff",
+]
+
+
+@pytest.mark.parametrize("name", INVISIBLE_ONLY)
+def test_a_name_of_only_invisible_characters_is_blank(world: World, name: str) -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        accounts.do_create_user(actor=world.admin, name=name, email="ghost@x.example")
+    assert (excinfo.value.field, excinfo.value.message) == ("name", "This field may not be blank.")
+    with pytest.raises(InvalidInput) as excinfo:
+        accounts.do_update_user(world.customer, actor=world.customer, changes={"name": name})
+    assert excinfo.value.field == "name"
+    with pytest.raises(InvalidInput) as excinfo:
+        accounts.do_create_team(actor=world.manager, name=name)
+    assert excinfo.value.field == "name"
+    assert not User.objects.filter(email="ghost@x.example").exists()
+    assert User.objects.get(pk=world.customer.pk).name == world.customer.name
+
+
+def test_invisible_characters_inside_a_visible_name_are_kept(world: World) -> None:
+    # Joiners belong in emoji sequences and some scripts: only an all-invisible name is blank.
+    name = "Kim \U0001f469\u200d\U0001f4bb"
+    user = accounts.do_create_user(actor=world.admin, name=name, email="kim@x.example")
+    assert User.objects.get(pk=user.pk).name == name

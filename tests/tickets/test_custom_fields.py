@@ -9,6 +9,7 @@ import pytest
 from doum.core import clock
 from doum.core.errors import InvalidInput
 from doum.tickets import actions as tickets
+from doum.tickets import field_definitions
 from doum.tickets.models import CustomField, EventKind, Ticket, TicketEvent, Via
 from tests.personas import World
 
@@ -234,3 +235,71 @@ def test_agents_may_set_every_type_when_creating(
     }
     created = TicketEvent.objects.get(ticket=ticket, kind=EventKind.CREATED)
     assert created.data["custom_fields"] == ticket.custom_fields
+
+
+# --- definitions: keys and labels -----------------------------------------------------------
+
+
+def define_by_action(world: World, **kw: Any) -> CustomField:
+    params: dict[str, Any] = {"key": "order_no", "label": "Order number", "field_type": "text"}
+    return field_definitions.do_create_custom_field(actor=world.manager, **{**params, **kw})
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"key": ""}, "key"),
+        ({"key": "   "}, "key"),
+        ({"key": "Order_No"}, "key"),
+        ({"key": "1st"}, "key"),
+        ({"key": "_order"}, "key"),
+        ({"key": "order-no"}, "key"),
+        ({"key": "order no"}, "key"),
+        ({"key": "주문"}, "key"),
+        ({"key": "o" * 65}, "key"),
+        ({"label": ""}, "label"),
+        ({"label": "   "}, "label"),
+        ({"label": "\u200b\u2060"}, "label"),
+        ({"label": "x" * 101}, "label"),
+        ({"label_ko": "가" * 101}, "label_ko"),
+    ],
+)
+def test_a_definition_needs_a_slug_key_and_a_label(
+    world: World, changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        define_by_action(world, **changes)
+    assert excinfo.value.field == field
+    assert not CustomField.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["a", "order_no", "tier2", "o" * 64])
+def test_slug_keys_of_1_to_64_characters_are_accepted(world: World, key: str) -> None:
+    field = define_by_action(world, key=key, label="x" * 100, label_ko="가" * 100)
+    assert (field.key, len(field.label), len(field.label_ko)) == (key, 100, 100)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"label": ""}, "label"),
+        ({"label": "\ufeff"}, "label"),
+        ({"label": "x" * 101}, "label"),
+        ({"label_ko": "가" * 101}, "label_ko"),
+    ],
+)
+def test_a_changed_label_is_checked_too(world: World, changes: dict[str, Any], field: str) -> None:
+    definition = define_by_action(world)
+    with pytest.raises(InvalidInput) as excinfo:
+        field_definitions.do_update_custom_field(definition, actor=world.manager, changes=changes)
+    assert excinfo.value.field == field
+    assert CustomField.objects.get(pk=definition.pk).label == "Order number"
+
+
+def test_the_korean_label_may_be_cleared(world: World) -> None:
+    definition = define_by_action(world, label_ko="주문 번호")
+    field_definitions.do_update_custom_field(
+        definition, actor=world.manager, changes={"label_ko": "", "label": " Order no. "}
+    )
+    stored_definition = CustomField.objects.get(pk=definition.pk)
+    assert (stored_definition.label, stored_definition.label_ko) == ("Order no.", "")
