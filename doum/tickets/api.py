@@ -316,12 +316,7 @@ def _max_bytes() -> int:
 )
 def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     user = current_user(request)
-    attachment = Attachment.objects.select_related("comment").filter(pk=attachment_id).first()
-    if attachment is None:
-        raise NotFound(_("No such attachment."))
-    selectors.access_ticket(user, attachment.ticket_id)
-    if not user.is_agent and (attachment.comment is None or not attachment.comment.is_public):
-        raise NotFound(_("No such attachment."))
+    attachment = selectors.access_attachment(user, attachment_id)
     response = FileResponse(
         default_storage.open(attachment.storage_key, "rb"),
         content_type="application/octet-stream",

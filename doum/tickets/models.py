@@ -226,6 +226,16 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def shows_as_image(self) -> bool:
+        """Shown inline in the conversation (the preview still checks the bytes themselves)."""
+        return self.content_type.lower() in PREVIEW_TYPES and self.size <= PREVIEW_MAX_BYTES
+
+
+# Raster image types a conversation shows inline; never SVG or HTML.
+PREVIEW_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+PREVIEW_MAX_BYTES = 10 * 1024 * 1024
+
 
 class CustomField(models.Model):
     """A typed field on tickets (or on organizations and users)."""

@@ -72,6 +72,17 @@ def access_ticket(viewer: User, ticket_id: int, *, include_deleted: bool = False
     return ticket
 
 
+def access_attachment(viewer: User, attachment_id: int) -> Attachment:
+    """An attachment whose ticket the viewer may see; customers only those on public replies."""
+    attachment = Attachment.objects.select_related("comment").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("No such attachment."))
+    access_ticket(viewer, attachment.ticket_id)
+    if not viewer.is_agent and (attachment.comment is None or not attachment.comment.is_public):
+        raise NotFound(_("No such attachment."))
+    return attachment
+
+
 def visible_comments(viewer: User, ticket: Ticket) -> QuerySet[Comment]:
     qs = Comment.objects.filter(ticket=ticket).select_related("author")
     if not viewer.is_agent:

@@ -2,7 +2,12 @@
 
 from django.urls import URLPattern
 
-from doum.tickets.views import create, lists, ticket
+from doum.tickets.views import attachments, create, lists, ticket
 
 app_name = "tickets"
-urlpatterns: list[URLPattern] = [*lists.urlpatterns, *ticket.urlpatterns, *create.urlpatterns]
+urlpatterns: list[URLPattern] = [
+    *lists.urlpatterns,
+    *ticket.urlpatterns,
+    *create.urlpatterns,
+    *attachments.urlpatterns,
+]

@@ -269,7 +269,7 @@ def test_too_large_attachment_is_refused_with_nothing_written(world: World, sett
     response = reply(world.agent, world.ticket, body="keep me", attachments=[small, big])
     assert response.status_code == 400
     body = response.content.decode()
-    assert "&#x27;huge.bin&#x27; is larger than 1 MB; nothing was sent." in body
+    assert "huge.bin" in body and "is larger than 1 MB." in body
     assert "keep me</textarea>" in body
     after = (Comment.objects.count(), Attachment.objects.count(), TicketEvent.objects.count())
     assert after == before

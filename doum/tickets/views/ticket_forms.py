@@ -23,27 +23,10 @@ from doum.core.errors import DoumError
 from doum.tickets.changes import BODY_MAX, MAX_ATTACHMENTS, clean_filename
 from doum.tickets.models import CustomField, Priority, Status, Ticket, TicketType
 from doum.tickets.presentation import custom_field_label, option_label
+from doum.tickets.uploads import MultipleFileField
 
 REPLY_STATUSES = (Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 TAGS_MAX_CHARS = 4000
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
 
 
 class ReplyForm(forms.Form):
