@@ -164,6 +164,14 @@ def keyset_beyond(
         column = "pk" if name == "id" else name
         condition |= equal & Q(**{f"{column}__{op}": value})
         equal &= Q(**{column: value})
+    if len(order) > 1:
+        # The same bound again, on the first column alone: implied by the OR above, but a
+        # form the database can start an index range scan from (without it PostgreSQL read a
+        # whole index backwards, 90 ms at 100,000 tickets, to find the previous ticket).
+        first = order[0]
+        column = "pk" if first.lstrip("-") == "id" else first.lstrip("-")
+        op = "lte" if first.startswith("-") == forward else "gte"
+        condition &= Q(**{f"{column}__{op}": values[0]})
     return condition
 
 

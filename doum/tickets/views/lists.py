@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -23,6 +24,7 @@ from doum.tickets.queues import ListState, list_state
 from doum.tickets.saved_views import COLUMNS, can_manage_shared_views
 from doum.tickets.selectors import window_of_tickets
 from doum.tickets.views import list_bulk, list_views
+from doum.tickets.views.list_cells import row_cells
 from doum.tickets.views.list_counts import view_links
 
 PAGE_SIZE = 25
@@ -59,6 +61,7 @@ def view_counts(request: HttpRequest) -> HttpResponse:
 class Row:
     ticket: Ticket
     url: str
+    cells: list[SafeString]
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         window = window_of_tickets(qs, sort=state.sort, limit=PAGE_SIZE)
     base = reverse("tickets:list")
     list_query = state.query()
-    rows = [Row(t, _ticket_url(t.pk) + list_query) for t in window.rows]
     queue = state.queue
+    rows = [
+        Row(t, _ticket_url(t.pk) + list_query, row_cells(t, queue.columns)) for t in window.rows
+    ]
     saved: SavedView | None = queue.saved_view
     context: dict[str, object] = {
         "state": state,
