@@ -199,10 +199,38 @@ def seed_demo(
                 people = _People.create(rng, end=end, days=days, tickets=tickets)
             plan = _Planner(rng, people, end=end, days=days).plan(tickets)
             _play(plan, progress=progress)
+            _views(people)
     finally:
         if gc_was_enabled:
             gc.enable()
     return _summary(time.perf_counter() - started)
+
+
+def _views(people: _People) -> None:
+    """Shared views a manager sets up for the floor, and one agent's personal view."""
+    from doum.tickets.saved_views import do_create_saved_view
+
+    unsolved = {"field": "status", "op": "is", "value": ["new", "open", "pending", "on_hold"]}
+    do_create_saved_view(
+        actor=people.manager, name="Urgent and high, unsolved", shared=True,
+        conditions=[{"field": "priority", "op": "is", "value": ["urgent", "high"]}, unsolved],
+        columns=["requester", "status", "priority", "assignee", "team", "updated"],
+        sort="-updated_at",
+    )  # fmt: skip
+    do_create_saved_view(
+        actor=people.manager, name="Phone calls this week", shared=True,
+        conditions=[
+            {"field": "channel", "op": "is", "value": ["phone"]},
+            {"field": "created", "op": "within_days", "value": 7},
+        ],
+        columns=["requester", "organization", "status", "assignee", "created"],
+        sort="-created_at",
+    )  # fmt: skip
+    agent = next(iter(people.members.values()))[0]
+    do_create_saved_view(
+        actor=agent, name="Waiting on customers",
+        conditions=[{"field": "status", "op": "is", "value": ["pending"]}],
+    )  # fmt: skip
 
 
 class DemoPasswordHasher(PBKDF2PasswordHasher):

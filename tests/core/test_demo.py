@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.test import Client
 from django.test.utils import override_settings
 
 from doum.accounts.models import User
@@ -149,3 +150,16 @@ def test_refuses_a_help_desk_with_tickets(demo: DemoSummary, db: None) -> None:
     with pytest.raises(DemoDataExists, match="already has tickets"):
         seed_demo(tickets=20, days=7)
     assert Ticket.objects.count() == 150
+
+
+def test_views_are_set_up_and_show_tickets(demo: DemoSummary, db: None) -> None:
+    from doum.tickets.models import SavedView
+
+    shared = list(SavedView.objects.filter(owner__isnull=True).order_by("position", "id"))
+    assert [v.name for v in shared] == ["Urgent and high, unsolved", "Phone calls this week"]
+    personal = SavedView.objects.filter(owner__isnull=False).get()
+    client = Client()
+    client.force_login(personal.owner)
+    page = client.get(f"/tickets/?view=v{shared[0].pk}")
+    assert page.status_code == 200 and "Urgent and high, unsolved" in page.text
+    assert "Waiting on customers" in page.text  # the agent's own view in the side panel
