@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from doum.accounts import roles
@@ -182,6 +184,28 @@ class PageState:
     saved: str = ""  # a short confirmation shown in the side panel
 
 
+@dataclass(frozen=True)
+class ShownComment:
+    """A comment with its header text prepared once per page (not per template tag)."""
+
+    comment: Comment
+    via_text: str
+    when_iso: str
+    when_text: str
+
+
+def shown_comments(comments: Sequence[Comment]) -> list[ShownComment]:
+    via_texts: dict[str, str] = {}
+    shown = []
+    for c in comments:
+        via = via_texts.get(c.via)
+        if via is None:
+            via = via_texts[c.via] = _("via %(via)s") % {"via": c.get_via_display()}
+        local = timezone.localtime(c.created_at)
+        shown.append(ShownComment(c, via, local.isoformat(), date_format(local, "DATETIME_FORMAT")))
+    return shown
+
+
 def page_context(
     request: HttpRequest,
     user: User,
@@ -218,7 +242,7 @@ def page_context(
     ]
     return {
         "ticket": ticket,
-        "comments": comments,
+        "comments": shown_comments(comments),
         "can_edit": can_edit,
         "can_note": can_note,
         "writable": writable,
