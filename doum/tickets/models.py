@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doum.accounts.models import Brand, Organization, Team
 
@@ -242,7 +243,7 @@ class CustomField(models.Model):
 
     class FieldType(models.TextChoices):
         TEXT = "text", _("Text")
-        NUMBER = "number", _("Number")
+        NUMBER = "number", pgettext_lazy("custom field type", "Number")
         DROPDOWN = "dropdown", _("Drop-down")
         MULTISELECT = "multiselect", _("Multi-select")
         CHECKBOX = "checkbox", _("Checkbox")
