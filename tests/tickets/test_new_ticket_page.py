@@ -136,3 +136,44 @@ def test_missing_csrf_is_refused(world: World) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.agent)
     assert client.post("/tickets/new", {"subject": "x"}).status_code == 403
+
+
+def test_attachments_go_on_the_first_message(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from doum.tickets.models import Attachment
+
+    response = client_of(world.agent).post(
+        "/tickets/new",
+        {
+            "subject": "Receipt attached", "body": "See the scan.", "requester": str(world.customer.pk),
+            "attachments": [
+                SimpleUploadedFile("영수증.png", b"\x89PNG\r\n\x1a\n0000", "image/png"),
+                SimpleUploadedFile("notes.txt", b"call notes", "text/plain"),
+            ],
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    ticket = Ticket.objects.latest("pk")
+    files = list(Attachment.objects.filter(ticket=ticket).order_by("filename"))
+    assert [f.filename for f in files] == ["notes.txt", "영수증.png"]
+    assert {f.comment_id for f in files} == {ticket.comments.get().pk}
+
+
+def test_a_too_large_attachment_is_refused_and_nothing_is_written(
+    world: World, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.DOUM_ATTACHMENT_MAX_BYTES = 10
+    before = Ticket.objects.count()
+    response = client_of(world.agent).post(
+        "/tickets/new",
+        {
+            "subject": "Too big", "body": "x", "requester": str(world.customer.pk),
+            "attachments": [SimpleUploadedFile("big.bin", b"0" * 11, "application/octet-stream")],
+        },
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "big.bin" in response.text and 'id="id_attachments_error"' in response.text
+    assert Ticket.objects.count() == before

@@ -28,7 +28,7 @@ from doum.accounts.models import Identity, Team, User
 from doum.accounts.selectors import visible_users
 from doum.core.errors import DoumError, InvalidInput
 from doum.core.web import current_user, redirect_to, render_page, staff_page_for
-from doum.tickets.actions import do_create_ticket
+from doum.tickets.actions import NewAttachment, do_create_ticket
 from doum.tickets.models import Channel, Priority, TicketType, Via
 
 CHANNELS = (Channel.WEB, Channel.EMAIL, Channel.PHONE, Channel.CHAT, Channel.SOCIAL)
@@ -197,7 +197,16 @@ _ACTION_FIELDS = {
     "priority": "priority", "type": "type", "team": "team", "team_id": "team",
     "assignee": "assignee", "assignee_id": "assignee", "tags": "tags", "due_at": "due_at",
     "public": "visibility", "email": "new_email", "phone": "new_phone", "name": "new_name",
+    "attachments": "attachments",
 }  # fmt: skip
+
+
+def _attachments(request: HttpRequest) -> list[NewAttachment]:
+    """The uploaded files; count and size are checked by the action, in its transaction."""
+    return [
+        NewAttachment(f.name or "file", f.content_type or "application/octet-stream", f.read())
+        for f in request.FILES.getlist("attachments")
+    ]
 
 
 def _context(viewer: User, form: Form, requester: User | None) -> dict[str, Any]:
@@ -244,7 +253,12 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
                         phone=parsed.new_customer["phone"] or None,
                     )
                 assert requester is not None
-                ticket = do_create_ticket(actor=viewer, requester_id=requester.pk, **parsed.kwargs)
+                ticket = do_create_ticket(
+                    actor=viewer,
+                    requester_id=requester.pk,
+                    attachments=_attachments(request),
+                    **parsed.kwargs,
+                )
         except DoumError as error:
             if error.status_code == 403:
                 raise
