@@ -14,30 +14,21 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
+
+from doum.core import throttle
+from doum.core.throttle import client_ip
 
 WINDOW_S = 60
 
 
 def _hit(key: str, limit: int, now: float) -> int | None:
     """Count one request; the seconds to wait when over the limit, else None."""
-    window = int(now // WINDOW_S)
-    full_key = f"doum:rl:{key}:{window}"
-    cache.add(full_key, 0, WINDOW_S * 2)
-    try:
-        count = cache.incr(full_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(full_key, 1, WINDOW_S * 2)
-        count = 1
-    if count > limit:
+    if throttle.hit(f"rl:{key}", WINDOW_S, now=now) > limit:
+        window = throttle.window_of(WINDOW_S, now)
         return max(1, math.ceil((window + 1) * WINDOW_S - now))
     return None
-
-
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 class RateLimitMiddleware:

@@ -23,6 +23,7 @@ from doum.accounts.actions import (
 )
 from doum.accounts.models import Identity
 from doum.core.errors import InvalidInput
+from doum.core.throttle import client_ip
 from doum.core.web import safe_next
 from doum.portal import signin
 from doum.portal.brands import brand_for_request
@@ -53,7 +54,7 @@ def _language() -> str:
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not signin.hit(signin.SIGNUP_PER_IP, signin.client_ip(request)):
+        if not signin.hit(signin.SIGNUP_PER_IP, client_ip(request)):
             form.add_error(None, TOO_MANY)
             return render_portal(request, "portal/signup.html", {"form": form}, status=429)
         email = form.cleaned_data["email"]
@@ -86,7 +87,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "next": safe_next(request, "")}
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
-        ip = signin.client_ip(request)
+        ip = client_ip(request)
         if signin.exhausted(signin.LOGIN_FAILURES_PER_ADDRESS, email) or signin.exhausted(
             signin.LOGIN_FAILURES_PER_IP, ip
         ):
@@ -111,7 +112,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
     form = LinkRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
-        allowed_ip = signin.hit(signin.LINK_PER_IP, signin.client_ip(request))
+        allowed_ip = signin.hit(signin.LINK_PER_IP, client_ip(request))
         allowed_address = signin.hit(signin.LINK_PER_ADDRESS, email)
         if not (allowed_ip and allowed_address):
             form.add_error(None, TOO_MANY)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -23,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from doum.accounts.models import Brand, User
-from doum.core import clock
+from doum.core import clock, throttle
 from doum.core.db import one_or_none
 from doum.portal.brands import portal_title
 
@@ -81,35 +80,23 @@ LOGIN_FAILURES_PER_ADDRESS = Limit("login-address", 10, 15 * 60)
 LOGIN_FAILURES_PER_IP = Limit("login-ip", 50, 15 * 60)
 
 
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
-
-
 def _key(limit: Limit, subject: str) -> str:
     digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
-    return f"doum:portal-throttle:{limit.name}:{digest}"
+    return f"portal:{limit.name}:{digest}"
 
 
 def hit(limit: Limit, subject: str) -> bool:
     """Count one attempt; False when the subject has used up its attempts in the window."""
-    key = _key(limit, subject)
-    cache.add(key, 0, limit.window_s)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, limit.window_s)
-        used = 1
-    return used <= limit.count
+    return throttle.hit(_key(limit, subject), limit.window_s) <= limit.count
 
 
 def exhausted(limit: Limit, subject: str) -> bool:
     """Whether the subject has no attempts left (without counting one)."""
-    used = cache.get(_key(limit, subject))
-    return isinstance(used, int) and used >= limit.count
+    return throttle.used(_key(limit, subject), limit.window_s) >= limit.count
 
 
 def reset(limit: Limit, subject: str) -> None:
-    cache.delete(_key(limit, subject))
+    throttle.forget(_key(limit, subject), limit.window_s)
 
 
 # --- mail -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doum.accounts.actions import do_find_or_create_customer, find_user_by_identity
 from doum.accounts.models import Identity, User
 from doum.core.errors import DoumError, InvalidInput
+from doum.core.throttle import client_ip
 from doum.portal import signin
 from doum.portal.brands import brand_css, brand_css_version, brand_for_request
 from doum.portal.forms import ReplyForm, RequestForm, apply_error, new_attachments
@@ -124,7 +125,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
         language=translation.get_language() or "en",
     )
     if request.method == "POST" and form.is_valid():
-        if not signin.hit(signin.SUBMIT_PER_IP, signin.client_ip(request)):
+        if not signin.hit(signin.SUBMIT_PER_IP, client_ip(request)):
             form.add_error(None, _("Too many attempts. Wait a few minutes and try again."))
             return render_portal(request, "portal/new.html", {"form": form}, status=429)
         try:

@@ -18,7 +18,6 @@ The response time still differs by the time it takes to hand one mail to the mai
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +31,6 @@ from django.contrib.auth.views import (
     PasswordResetDoneView,
     PasswordResetView,
 )
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse_lazy
@@ -40,7 +38,8 @@ from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from doum.accounts.models import User
-from doum.api.ratelimit import client_ip
+from doum.core import throttle
+from doum.core.throttle import client_ip
 
 HOUR_S = 3600
 
@@ -61,22 +60,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 def _count(key: str) -> int:
     """Count one request in this hour's window of ``key``; the count so far."""
-    window = int(time.time() // HOUR_S)
-    full_key = f"doum:pwreset:{key}:{window}"
-    cache.add(full_key, 0, HOUR_S * 2)
-    try:
-        return int(cache.incr(full_key))
-    except ValueError:  # evicted between add and incr
-        cache.set(full_key, 1, HOUR_S * 2)
-        return 1
-
-
-def _per_email() -> int:
-    return int(getattr(settings, "DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5))
-
-
-def _per_ip() -> int:
-    return int(getattr(settings, "DOUM_PASSWORD_RESET_PER_IP_PER_HOUR", 20))
+    return throttle.hit(f"pwreset:{key}", HOUR_S)
 
 
 class ResetForm(PasswordResetForm):
@@ -120,14 +104,14 @@ class ResetView(PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if _count(f"ip:{client_ip(request)}") > _per_ip():
+        if _count(f"ip:{client_ip(request)}") > settings.DOUM_PASSWORD_RESET_PER_IP_PER_HOUR:
             return render(request, "accounts/password_reset_throttled.html", status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         digest = hashlib.sha256(email.encode()).hexdigest()
-        if _count(f"email:{digest}") > _per_email():
+        if _count(f"email:{digest}") > settings.DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR:
             # The same answer as always, but no more mail to this address this hour.
             return redirect(self.get_success_url())
         response: HttpResponse = super().form_valid(form)
