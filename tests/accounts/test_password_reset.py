@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from doum.accounts import actions as accounts
+from doum.accounts.models import AuditLog
 from tests.personas import PASSWORD, World
 
 
@@ -58,6 +59,9 @@ def test_reset_works_end_to_end(world: World) -> None:
     world.agent.refresh_from_db()
     assert world.agent.check_password("brand new secret 9000")
     assert not world.agent.check_password(PASSWORD)
+    # Set through the action, with its audit row.
+    audit = AuditLog.objects.filter(action="user.password_set", target_id=str(world.agent.pk))
+    assert audit.get().actor_id == world.agent.pk
     # The link works once.
     again = Client().get(link.group(1), follow=True)
     assert 'id="password-reset-invalid"' in again.text

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.contrib.auth.views import (
     LoginView,
     PasswordResetCompleteView,
@@ -37,6 +37,7 @@ from django.urls import URLPattern, path, reverse_lazy
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
+from doum.accounts import actions
 from doum.accounts.models import User
 from doum.core import throttle
 from doum.core.throttle import client_ip
@@ -122,7 +123,18 @@ class ResetDoneView(PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
+class NewPasswordForm(SetPasswordForm):
+    """Django's form checks the two fields; the password is set by the action (audit row)."""
+
+    def save(self, commit: bool = True) -> User:
+        user = self.user
+        assert isinstance(user, User)
+        actions.do_set_password(user, actor=user, password=self.cleaned_data["new_password1"])
+        return user
+
+
 class ResetConfirmView(PasswordResetConfirmView):
+    form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
