@@ -34,7 +34,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from doum.accounts import roles
-from doum.accounts.models import AuditLog, Brand, Organization, Team, User
+from doum.accounts.actions.common import audit
+from doum.accounts.models import Brand, Organization, Team, User
 from doum.core import clock
 from doum.core.errors import Forbidden, InvalidInput, NotFound
 from doum.core.text import single_line
@@ -445,14 +446,7 @@ def can_change(user: User, view: SavedView) -> bool:
 
 
 def _audit(actor: User, action: str, view: SavedView, **data: Any) -> None:
-    AuditLog.objects.create(
-        actor=actor,
-        action=action,
-        target_type="savedview",
-        target_id=str(view.pk),
-        data={"name": view.name, "shared": view.is_shared, **data},
-        at=clock.now(),
-    )
+    audit(actor, action, view, name=view.name, shared=view.is_shared, **data)
 
 
 def _check_change(actor: User, view: SavedView) -> None:
