@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "doum.accounts",
     "doum.tickets",
     "doum.sla",
+    "doum.mail",
     "doum.portal",
     "doum.api",
 ]
@@ -181,6 +182,33 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+# --- The email channel (doum.mail) ----------------------------------------------------------
+# Inbound: a message larger than this, or beyond the parser's budgets, goes to the failed-mail
+# list with its raw bytes; SMTP/LMTP refuses what is larger than DOUM_MAIL_SMTP_MAX_BYTES.
+DOUM_MAIL_MAX_BYTES = env_int("DOUM_MAIL_MAX_BYTES", 40 * 1024 * 1024)
+DOUM_MAIL_SMTP_MAX_BYTES = env_int("DOUM_MAIL_SMTP_MAX_BYTES", 80 * 1024 * 1024)
+DOUM_MAIL_MAX_PARTS = env_int("DOUM_MAIL_MAX_PARTS", 1000)
+DOUM_MAIL_MAX_DEPTH = env_int("DOUM_MAIL_MAX_DEPTH", 25)
+DOUM_MAIL_MAX_HEADER_BYTES = env_int("DOUM_MAIL_MAX_HEADER_BYTES", 256 * 1024)
+DOUM_MAIL_MAX_PARSE_SECONDS = float(os.environ.get("DOUM_MAIL_MAX_PARSE_SECONDS", "10"))
+DOUM_MAIL_MAX_CC_FOLLOWERS = env_int("DOUM_MAIL_MAX_CC_FOLLOWERS", 20)
+# Outbound: the domain of Doum's Message-IDs, the loop header's value, and the caps on
+# automatic mail (per ticket and per recipient in a sliding window) that stop mail loops.
+DOUM_MAIL_DOMAIN = os.environ.get("DOUM_MAIL_DOMAIN", "") or (
+    DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "doum.localhost"
+)
+DOUM_MAIL_LOOP_ID = os.environ.get("DOUM_MAIL_LOOP_ID", "") or f"doum@{DOUM_MAIL_DOMAIN}"
+DOUM_MAIL_AUTO_WINDOW_MINUTES = env_int("DOUM_MAIL_AUTO_WINDOW_MINUTES", 10)
+DOUM_MAIL_AUTO_PER_TICKET = env_int("DOUM_MAIL_AUTO_PER_TICKET", 10)
+DOUM_MAIL_AUTO_PER_RECIPIENT = env_int("DOUM_MAIL_AUTO_PER_RECIPIENT", 30)
+DOUM_MAIL_SEND_MAX_ATTEMPTS = env_int("DOUM_MAIL_SEND_MAX_ATTEMPTS", 6)
+DOUM_MAIL_SEND_RETRY_BASE_S = env_int("DOUM_MAIL_SEND_RETRY_BASE_S", 60)
+DOUM_MAIL_POLL_INTERVAL_S = env_int("DOUM_MAIL_POLL_INTERVAL_S", 60)
+# The language of mail to people who have not chosen one ("en" or "ko"; empty: LANGUAGE_CODE).
+DOUM_MAIL_DEFAULT_LANGUAGE = os.environ.get("DOUM_MAIL_DEFAULT_LANGUAGE", "")
+# Where agents reach this Doum, for links in mail (no trailing slash).
+DOUM_BASE_URL = os.environ.get("DOUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5)
 DOUM_PASSWORD_RESET_PER_IP_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_IP_PER_HOUR", 20)
 

@@ -159,6 +159,10 @@ class Identity(models.Model):
     value = models.CharField(max_length=254)  # normalised: lower-case e-mail, E.164-ish phone
     is_primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
+    # Mail to this address bounced permanently (a delivery status notification said so);
+    # Doum sends it no more mail until an agent clears the mark.
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -95,6 +95,7 @@ def do_create_ticket(
     external_id: str | None = None,
     attachments: Sequence[NewAttachment] = (),
     comment_metadata: dict[str, Any] | None = None,
+    follow_up_of_id: int | None = None,
 ) -> Ticket:
     """Open a ticket with its first message.
 
@@ -166,6 +167,11 @@ def do_create_ticket(
         if external_id and Ticket.objects.filter(external_id=external_id).exists():
             raise InvalidInput(_("A ticket with this external id exists."), field="external_id")
     initial_status = status or (Status.OPEN if assignee is not None else Status.NEW)
+    follow_up_of = None
+    if follow_up_of_id is not None:
+        follow_up_of = one_or_none(Ticket.objects.filter(pk=follow_up_of_id))
+        if follow_up_of is None or (customer and not is_participant(actor, follow_up_of)):
+            raise InvalidInput(_("No such ticket to follow up."), field="follow_up_of")
 
     now = clock.now()
     with stored_files(attachments) as stored:
@@ -187,6 +193,7 @@ def do_create_ticket(
             due_at=due_at,
             custom_fields=values,
             external_id=external_id,
+            follow_up_of=follow_up_of,
             created_at=now,
             updated_at=now,
             version=1,
@@ -201,6 +208,7 @@ def do_create_ticket(
                 "submitter": actor.pk, "organization": requester.organization_id,
                 "assignee": assignee.pk if assignee else None, "team": resolved_team_id,
                 "tags": tag_names, "custom_fields": values,
+                **({"follow_up_of": follow_up_of.pk} if follow_up_of else {}),
             },
         )  # fmt: skip
         comment = make_comment(

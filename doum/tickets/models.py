@@ -108,6 +108,10 @@ class Ticket(models.Model):
     problem = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
     )
+    # A reply to a closed ticket opens a new one that points back at it.
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )

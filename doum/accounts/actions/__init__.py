@@ -12,7 +12,9 @@ from doum.accounts.actions.brands import (
 from doum.accounts.actions.common import TOKEN_PREFIX
 from doum.accounts.actions.customers import (
     SignUp,
+    do_clear_bounce,
     do_find_or_create_customer,
+    do_record_bounce,
     do_sign_up_customer,
     do_verify_email,
 )
@@ -67,6 +69,7 @@ __all__ = [
     "do_add_identity",
     "do_add_team_member",
     "do_change_role",
+    "do_clear_bounce",
     "do_create_api_token",
     "do_create_brand",
     "do_create_organization",
@@ -76,6 +79,7 @@ __all__ = [
     "do_deactivate_user",
     "do_find_or_create_customer",
     "do_reactivate_user",
+    "do_record_bounce",
     "do_remove_identity",
     "do_remove_team_member",
     "do_revoke_api_token",

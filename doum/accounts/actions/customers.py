@@ -13,7 +13,9 @@ from doum.accounts.actions.users import do_create_user, find_user_by_identity
 from doum.accounts.identities import normalize_identity
 from doum.accounts.models import Identity, User
 from doum.accounts.roles import Role
+from doum.core import clock
 from doum.core.errors import InvalidInput
+from doum.core.text import single_line
 
 
 @transaction.atomic
@@ -100,3 +102,38 @@ def do_verify_email(user: User, *, actor: User | None, email: str) -> bool:
     if updated:
         audit(actor, "identity.verified", user, kind=Identity.Kind.EMAIL)
     return bool(updated)
+
+
+@transaction.atomic
+def do_record_bounce(*, address: str, reason: str, permanent: bool) -> bool:
+    """Mail to `address` bounced. A permanent failure marks the e-mail identity, so Doum sends
+    it no more mail; a temporary one is only logged by the caller. Returns whether an
+    identity was marked (the address may not belong to anyone)."""
+    if not permanent:
+        return False
+    try:
+        normalized = normalize_identity(Identity.Kind.EMAIL, address)
+    except InvalidInput:
+        return False
+    identity = Identity.objects.filter(kind=Identity.Kind.EMAIL, value=normalized).first()
+    if identity is None:
+        return False
+    identity.bounced_at = clock.now()
+    identity.bounce_reason = single_line(reason)[:300]
+    identity.save(update_fields=["bounced_at", "bounce_reason"])
+    audit(
+        None, "identity.bounced", identity.user, address=normalized, reason=identity.bounce_reason
+    )
+    return True
+
+
+@transaction.atomic
+def do_clear_bounce(identity: Identity, *, actor: User) -> None:
+    """An agent says the address works again (the customer fixed their mailbox)."""
+    require_role(actor, roles.EDITS_CUSTOMERS, _("Your role may not edit customers."))
+    if identity.bounced_at is None:
+        return
+    identity.bounced_at = None
+    identity.bounce_reason = ""
+    identity.save(update_fields=["bounced_at", "bounce_reason"])
+    audit(actor, "identity.bounce_cleared", identity.user, address=identity.value)
