@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from doum.accounts.api import router as accounts_router
 from doum.api.auth import SessionCsrfAuth, TokenAuth
 from doum.core.errors import DoumError
+from doum.mail.api import router as mail_router
 from doum.tickets.api import router as tickets_router
 
 # Fields no client may set, with the reason shown when one is sent.
@@ -181,3 +182,4 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 api.add_router("/", tickets_router)
 api.add_router("/", accounts_router)
+api.add_router("/", mail_router)

@@ -24,6 +24,7 @@ from doum.tickets.models import Attachment, Via
 from tests.api import (
     pages_accounts,
     pages_core,
+    pages_mail,
     pages_portal,
     pages_settings,
     pages_tickets,
@@ -38,6 +39,7 @@ class Call:
     path: str
     body: dict[str, Any] | None = None
     multipart: bool = False
+    raw: bytes | None = None  # sent as message/rfc822
 
 
 Builder = Callable[[World, User | None], Call]
@@ -265,6 +267,26 @@ op(
     **{**MANAGERS, "agent": 404, "tech_agent": 404, "lead": 404, "qa": 404, "director": 404},
 )
 
+ADMINS = dict(customer=404, outsider=404, agent=403, tech_agent=403, lead=403, qa=403,
+              director=403, manager=403, admin=200)  # fmt: skip
+_MAIL = b"From: Pat <pat@example.com>\r\nTo: help@acme.test\r\nSubject: Hi\r\n\r\nHello\r\n"
+
+
+def _failed_mail(w: World) -> int:
+    from doum.mail import inbound
+
+    stored = inbound.store_inbound(b"\x00garbage", source="http")
+    inbound.process_inbound(stored.inbound_id)
+    return stored.inbound_id
+
+
+op("POST", "/api/v1/mail/inbound", lambda w, u: Call("/api/v1/mail/inbound", raw=_MAIL),
+   **{**ADMINS, "admin": 202})  # fmt: skip
+op("GET", "/api/v1/mail/inbound", lambda w, u: Call("/api/v1/mail/inbound?status=failed"),
+   **ADMINS)  # fmt: skip
+op("POST", "/api/v1/mail/inbound/{inbound_id}/retry",
+   lambda w, u: Call(f"/api/v1/mail/inbound/{_failed_mail(w)}/retry"), **ADMINS)  # fmt: skip
+
 # Pages outside the API: each area's rows, merged (see pages_common.py).
 PAGES: dict[str, PageCase] = {}
 _AREAS = (
@@ -273,6 +295,7 @@ _AREAS = (
     pages_tickets_list,
     pages_accounts,
     pages_settings,
+    pages_mail,
     pages_portal,
 )
 for _module in _AREAS:
@@ -321,6 +344,8 @@ def _client(world: World, role: str) -> tuple[Client, User | None]:
 
 
 def _send(client: Client, method: str, call: Call) -> int:
+    if call.raw is not None:
+        return int(client.post(call.path, call.raw, content_type="message/rfc822").status_code)
     if call.multipart:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
