@@ -4,6 +4,8 @@ doum run [--host H] [--port P] [--demo]   migrate, (seed), collect static files,
 doum demo [--tickets N] [--days N]        seed demo data into an empty help desk
 doum createadmin [--email ...]            create an administrator
 doum worker [...]                         run the background task worker
+doum mail-server [--port P] [--lmtp]      receive mail by SMTP or LMTP
+doum fetch-mail [--once] [--interval S]   fetch mail from the mailboxes' IMAP servers
 doum check [--deploy]                     is this installation ready? (exit 1 if not)
 doum migrate [...]                        apply database migrations
 doum manage <command> [...]               any Django management command
@@ -23,6 +25,8 @@ COMMANDS = {
     "demo": "seed realistic demo data into an empty help desk and print the logins",
     "createadmin": "create an administrator (asks for what is missing)",
     "worker": "run the background task worker (django-tasks database backend)",
+    "mail-server": "receive mail for the support mailboxes by SMTP or LMTP (until Ctrl+C)",
+    "fetch-mail": "fetch mail from the mailboxes' IMAP servers (every minute, or --once)",
     "check": "check settings, database, migrations and storage; exit 1 on problems",
     "migrate": "apply database migrations",
     "manage": "run any Django management command, e.g. `doum manage shell`",
@@ -57,6 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name")
     admin.add_argument("--password", help="prefer DOUM_ADMIN_PASSWORD or the prompt")
     admin.add_argument("--no-input", action="store_true", help="never prompt")
+
+    mail_server = sub.add_parser(
+        "mail-server", help=COMMANDS["mail-server"], description=COMMANDS["mail-server"]
+    )
+    mail_server.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    mail_server.add_argument("--port", type=int, default=2525, help="port to listen on (2525)")
+    mail_server.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+
+    fetch = sub.add_parser(
+        "fetch-mail", help=COMMANDS["fetch-mail"], description=COMMANDS["fetch-mail"]
+    )
+    fetch.add_argument("--once", action="store_true", help="fetch once, print a summary, exit")
+    fetch.add_argument(
+        "--interval", type=float, help="seconds between fetches (DOUM_MAIL_POLL_INTERVAL_S)"
+    )
+    fetch.add_argument("--mailbox", metavar="ADDRESS", help="only this mailbox")
 
     check = sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     check.add_argument("--deploy", action="store_true", help="add production readiness checks")
@@ -95,6 +115,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _django("migrate", "--no-input", "--verbosity", "0")
         extra = [f"--{k}={v}" for k in ("email", "name", "password") if (v := getattr(args, k))]
         return _django("createadmin", *extra, *(["--no-input"] if args.no_input else []))
+    if args.command == "mail-server":
+        lmtp = ["--lmtp"] if args.lmtp else []
+        return _django("mail_server", "--host", args.host, "--port", str(args.port), *lmtp)
+    if args.command == "fetch-mail":
+        extra = [*(["--once"] if args.once else [])]
+        if args.interval is not None:
+            extra += ["--interval", str(args.interval)]
+        if args.mailbox:
+            extra += ["--mailbox", args.mailbox]
+        return _django("fetch_mail", *extra)
     return _django("selfcheck", *(["--deploy"] if args.deploy else []))
 
 
