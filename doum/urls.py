@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("doum.accounts.urls")),
     path("settings/", include("doum.core.settings_urls")),
     path("portal/", include("doum.portal.urls")),
+    path("mail/", include("doum.mail.urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("api/openapi.json", core_views.openapi_json, name="openapi"),

@@ -4,6 +4,7 @@ from django.urls import URLPattern, path
 
 from doum.accounts.views import settings as account_settings
 from doum.core import views
+from doum.mail import views as mail_views
 from doum.tickets.views import settings as ticket_settings
 
 app_name = "settings"
@@ -11,4 +12,5 @@ urlpatterns: list[URLPattern] = [
     path("", views.settings_index, name="index"),
     *account_settings.urlpatterns,
     *ticket_settings.urlpatterns,
+    *mail_views.settings_urlpatterns,
 ]

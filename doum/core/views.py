@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from doum.accounts import roles
 from doum.core.web import current_user, people_manager_page, staff_page
 from doum.tickets.models import UNSOLVED_STATUSES
 from doum.tickets.selectors import visible_tickets
@@ -52,6 +53,19 @@ SETTINGS_SECTIONS = (
     ("settings:fields", _("Custom fields"), _("Fields on tickets, customers and organizations.")),
     ("settings:tags", _("Tags"), _("Rename, merge and remove tags.")),
     ("tickets:views_manage", _("Views"), _("Shared ticket views: conditions, columns, order.")),
+    ("settings:mailboxes", _("Mailboxes"), _("Support addresses, their brand and team, IMAP.")),
+    ("settings:mail_failed", _("Failed mail"), _("Mail that made no ticket: retry or dismiss.")),
+    ("settings:mail_outbound", _("Outbound mail log"), _("What Doum sent, and what failed.")),
+    ("settings:mail_templates", _("Mail templates"), _("The mail Doum sends, in each language.")),
+)
+# Sections only admins may open (the others are for managers and admins).
+ADMIN_SECTIONS = frozenset(
+    {
+        "settings:mailboxes",
+        "settings:mail_failed",
+        "settings:mail_outbound",
+        "settings:mail_templates",
+    }
 )
 
 
@@ -59,7 +73,10 @@ SETTINGS_SECTIONS = (
 @people_manager_page
 def settings_index(request: HttpRequest) -> HttpResponse:
     sections = []
+    user = current_user(request)
     for name, title, description in SETTINGS_SECTIONS:
+        if name in ADMIN_SECTIONS and user.role not in roles.ADMINISTERS:
+            continue
         try:
             sections.append({"url": reverse(name), "title": title, "description": description})
         except NoReverseMatch:
