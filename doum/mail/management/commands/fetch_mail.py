@@ -1,4 +1,9 @@
-"""`doum fetch-mail`: poll the IMAP mailboxes (every DOUM_MAIL_POLL_INTERVAL_S seconds, or once)."""
+"""`doum fetch-mail`: poll the IMAP mailboxes (every DOUM_MAIL_POLL_INTERVAL_S seconds, or once).
+
+Each round also finishes stored mail left unprocessed by a crash, and sends outbound mail that
+is due (retries, and messages whose send task was lost), so one long-running `doum fetch-mail`
+next to `doum worker` keeps mail flowing both ways.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from django.db import close_old_connections
 
 from doum.mail.imap import PollResult, poll_all, pollable_mailboxes, totals
 from doum.mail.inbound import process_pending
+from doum.mail.outbound import send_due
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,9 @@ class Command(BaseCommand):
         finished += process_pending()
         if finished:
             self.stdout.write(f"Processed {finished} message(s) stored earlier.")
+        sent = send_due()
+        if sent:
+            self.stdout.write(f"Sent {sent} outbound message(s) that were due.")
         if len(results) > 1:
             self.stdout.write(f"Total: {totals(results).summary()}")
         return results
