@@ -28,6 +28,19 @@ from tests.mail.mails import mail
 from tests.personas import World
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A management command run from argv closes every database connection when it ends, and
+    the polling loop closes stale ones between rounds. Inside a test's transaction (on
+    PostgreSQL) that would close the test's own connection, so both are no-ops here."""
+    from django.db import connections
+
+    from doum.mail.management.commands import fetch_mail
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    monkeypatch.setattr(fetch_mail, "close_old_connections", lambda: None)
+
+
 def customer_mail(subject: str = "배송 문의 — where is my parcel?") -> bytes:
     return mail(sender="Kim Customer <kim@acme.example>", subject=subject)
 
