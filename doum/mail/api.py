@@ -3,7 +3,9 @@ the failed-mail list for integrations (admins only)."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
+from typing import IO
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -21,6 +23,7 @@ from doum.mail.models import InboundMessage, InboundSource, InboundStatus, Mailb
 router = Router(tags=["mail"])
 
 READ_CHUNK = 256 * 1024
+SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
 
 class TooLarge(DoumError):
@@ -65,21 +68,20 @@ def _admin(request: HttpRequest) -> None:
         raise Forbidden(_("Only admins may do this."))
 
 
-def _read_body(request: HttpRequest) -> bytes:
-    """The raw request body, read in chunks up to the SMTP listener's hard limit (Django's
-    in-memory upload limit is for forms, not for mail)."""
+def _read_body(request: HttpRequest, spool: IO[bytes]) -> int:
+    """Copy the raw request body into `spool` in chunks, up to the SMTP listener's hard limit
+    (Django's in-memory upload limit is for forms, not for mail); its size."""
     limit = settings.DOUM_MAIL_SMTP_MAX_BYTES
     declared = request.META.get("CONTENT_LENGTH") or ""
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(_("The message is larger than %(mb)s MB.") % {"mb": limit // 2**20})
-    chunks: list[bytes] = []
     total = 0
     while chunk := request.read(READ_CHUNK):
         total += len(chunk)
         if total > limit:
             raise TooLarge(_("The message is larger than %(mb)s MB.") % {"mb": limit // 2**20})
-        chunks.append(chunk)
-    return b"".join(chunks)
+        spool.write(chunk)
+    return total
 
 
 @router.post(
@@ -102,15 +104,16 @@ def receive_mail(request: HttpRequest, mailbox: str = "") -> tuple[int, InboundO
         found = Mailbox.objects.filter(address=base_address(mailbox), is_active=True).first()
         if found is None:
             raise InvalidInput(_("No active mailbox has this address."), field="mailbox")
-    raw = _read_body(request)
-    if not raw:
-        raise InvalidInput(_("The request body is empty: send the raw message."), field="body")
-    stored = inbound.store_inbound(
-        raw,
-        source=InboundSource.HTTP,
-        mailbox_id=found.pk if found else None,
-        envelope_to=[found.address] if found else [],
-    )
+    # Small messages stay in memory; large ones spill to a temporary file.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        if not _read_body(request, spool):
+            raise InvalidInput(_("The request body is empty: send the raw message."), field="body")
+        stored = inbound.store_inbound(
+            spool,
+            source=InboundSource.HTTP,
+            mailbox_id=found.pk if found else None,
+            envelope_to=[found.address] if found else [],
+        )
     status: str = InboundStatus.PROCESSED
     if not stored.duplicate:
         status = inbound.process_inbound(stored.inbound_id)

@@ -25,7 +25,7 @@ import ssl
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -175,22 +175,24 @@ def _fetch_whole(client: IMAPClient, uid: int) -> bytes | None:
     return None if data is None else _body_part(data)
 
 
-def _fetch_in_chunks(client: IMAPClient, uid: int, size: int) -> bytes | None:
+def _fetch_in_chunks(client: IMAPClient, uid: int, size: int) -> IO[bytes] | None:
     """A large message, read a piece at a time into a temporary file (so the IMAP library never
-    holds more than one piece), then read back once for `store_inbound`."""
-    with tempfile.TemporaryFile(prefix="doum-imap-") as spool:
-        offset = 0
-        while True:
-            data = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{CHUNK_BYTES}>"]).get(uid)
-            if data is None:
-                return None
-            piece = _body_part(data)
-            spool.write(piece)
-            offset += len(piece)
-            if len(piece) < CHUNK_BYTES or offset >= size:
-                break
-        spool.seek(0)
-        return spool.read()
+    holds more than one piece), which `store_inbound` streams into storage; the caller closes
+    it."""
+    spool = tempfile.TemporaryFile(prefix="doum-imap-")  # noqa: SIM115 - the caller closes it
+    offset = 0
+    while True:
+        data = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{CHUNK_BYTES}>"]).get(uid)
+        if data is None:
+            spool.close()
+            return None
+        piece = _body_part(data)
+        spool.write(piece)
+        offset += len(piece)
+        if len(piece) < CHUNK_BYTES or offset >= size:
+            break
+    spool.seek(0)
+    return spool
 
 
 def _acknowledge(client: IMAPClient, uid: int, *, move_to: str, can_move: bool) -> None:
@@ -214,7 +216,7 @@ def _still_received(inbound_id: int) -> bool:
     return InboundMessage.objects.filter(pk=inbound_id, status=InboundStatus.RECEIVED).exists()
 
 
-def _take(raw: bytes, mailbox_id: int, result: PollResult) -> bool:
+def _take(raw: bytes | IO[bytes], mailbox_id: int, result: PollResult) -> bool:
     """Store, then process one message; True when it may be acknowledged on the server."""
     try:
         stored: Stored = store_inbound(raw, source="imap", mailbox_id=mailbox_id)
@@ -268,7 +270,12 @@ def _poll(client: IMAPClient, mailbox: Mailbox, limit: int, result: PollResult) 
         if raw is None:
             continue
         result.fetched += 1
-        if _take(raw, mailbox.pk, result):
+        try:
+            taken = _take(raw, mailbox.pk, result)
+        finally:
+            if not isinstance(raw, bytes):
+                raw.close()
+        if taken:
             _acknowledge(client, uid, move_to=move_to, can_move=can_move)
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
@@ -45,7 +45,7 @@ from doum.core.errors import DoumError, Forbidden, NotFound
 from doum.core.text import single_line
 from doum.mail import loops, threads
 from doum.mail.addresses import base_address, is_own_address, mid_key
-from doum.mail.message import MailParseError, ParsedMail
+from doum.mail.message import MailParseError, ParsedMail, ParseLimits
 from doum.mail.models import (
     InboundMessage,
     InboundSource,
@@ -60,6 +60,7 @@ from doum.tickets.models import Comment, Status, Ticket, Via
 log = logging.getLogger(__name__)
 
 HEADER_SCAN_BYTES = 256 * 1024
+STREAM_CHUNK = 1024 * 1024
 QUOTED_MAX_CHARS = 100_000
 
 
@@ -73,25 +74,42 @@ class Stored:
 
 
 def store_inbound(
-    raw: bytes,
+    raw: bytes | IO[bytes],
     *,
     source: str,
     mailbox_id: int | None = None,
     envelope_to: Sequence[str] = (),
 ) -> Stored:
     """Keep the message: bytes to storage, then its row, committed. Nothing is parsed yet
-    beyond the few headers the failed-mail list shows, so this cannot fail on bad mail."""
+    beyond the few headers the failed-mail list shows, so this cannot fail on bad mail.
+
+    `raw` is the message's bytes, or a seekable binary file holding them (a large message
+    spooled to disk is hashed and stored a megabyte at a time, never held in memory)."""
     if source not in InboundSource.values:
         raise ValueError(f"unknown mail source {source!r}")
-    sha = hashlib.sha256(raw).hexdigest()
-    headers = _peek_headers(raw)
+    content: File[bytes]
+    if isinstance(raw, bytes | bytearray):
+        data = bytes(raw)
+        sha, size, head = hashlib.sha256(data).hexdigest(), len(data), data[:HEADER_SCAN_BYTES]
+        content = ContentFile(data)
+    else:
+        digest, size = hashlib.sha256(), 0
+        raw.seek(0)
+        while chunk := raw.read(STREAM_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        raw.seek(0)
+        head = raw.read(HEADER_SCAN_BYTES)
+        raw.seek(0)
+        sha, content = digest.hexdigest(), File(raw)
+    headers = _peek_headers(head)
     message_id = _first_message_id(headers.get("Message-ID", ""))
     dedupe_key = f"mid:{message_id}" if message_id else f"sha:{sha}"
     existing = _count_delivery(dedupe_key)
     if existing is not None:
         return Stored(existing, duplicate=True)
     now = clock.now()
-    key = default_storage.save(f"mail/raw/{now:%Y/%m}/{uuid.uuid4().hex}.eml", ContentFile(raw))
+    key = default_storage.save(f"mail/raw/{now:%Y/%m}/{uuid.uuid4().hex}.eml", content)
     try:
         with transaction.atomic():
             row = InboundMessage.objects.create(
@@ -101,7 +119,7 @@ def store_inbound(
                 dedupe_key=dedupe_key,
                 message_id=message_id,
                 sha256=sha,
-                size=len(raw),
+                size=size,
                 storage_key=key,
                 received_at=now,
                 from_address=_decoded(headers.get("From", ""))[:254],
@@ -128,8 +146,7 @@ def _count_delivery(dedupe_key: str) -> int | None:
     return pk
 
 
-def _peek_headers(raw: bytes) -> dict[str, str]:
-    head = raw[:HEADER_SCAN_BYTES]
+def _peek_headers(head: bytes) -> dict[str, str]:
     end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=-1)
     if end >= 0:
         head = head[:end]
@@ -230,8 +247,13 @@ def _mark_failed(inbound_id: int, reason: str) -> None:
 def _process(row: InboundMessage) -> None:
     from doum.mail.parse import parse_message
 
-    raw = raw_bytes(row.pk)
-    parsed = parse_message(raw)
+    limits = ParseLimits.from_settings()
+    if row.size > limits.max_bytes:
+        # Refused before a byte of it is read back: memory stays bounded.
+        raise MailParseError(f"message is {row.size} bytes, over the limit of {limits.max_bytes}")
+    with default_storage.open(row.storage_key, "rb") as f:
+        raw: bytes = f.read()
+    parsed = parse_message(raw, limits)
     sender_address = parsed.from_.address if parsed.from_ else ""
     row.from_address = sender_address[:254] or row.from_address
     row.subject = parsed.subject[:500]

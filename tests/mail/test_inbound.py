@@ -286,3 +286,22 @@ def test_only_admins_retry_or_dismiss(world: World) -> None:
     inbound.do_dismiss_inbound(stored.inbound_id, actor=world.admin, note="spam test")
     row = InboundMessage.objects.get(pk=stored.inbound_id)
     assert row.status == "ignored" and "spam test" in row.failure_reason
+
+
+def test_a_spooled_file_is_stored_like_bytes_and_an_oversized_one_fails_unread(
+    world: World, mailbox: Mailbox, settings: object, tmp_path: object
+) -> None:
+    import io
+
+    raw = mail(body="spooled " * 2000)
+    from_file = inbound.store_inbound(io.BytesIO(raw), source="imap", mailbox_id=mailbox.pk)
+    assert not from_file.duplicate
+    assert inbound.raw_bytes(from_file.inbound_id) == raw
+    again = inbound.store_inbound(raw, source="imap", mailbox_id=mailbox.pk)
+    assert again.duplicate and again.inbound_id == from_file.inbound_id
+    row = InboundMessage.objects.get(pk=from_file.inbound_id)
+    assert row.size == len(raw) and row.subject == "My card was declined"
+    settings.DOUM_MAIL_MAX_BYTES = 1000  # type: ignore[attr-defined]
+    assert inbound.process_inbound(row.pk) == "failed"
+    row.refresh_from_db()
+    assert f"message is {len(raw)} bytes, over the limit of 1000" in row.failure_reason
