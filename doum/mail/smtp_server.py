@@ -18,6 +18,7 @@ behind a firewall) and let the MTA in front speak to the Internet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import threading
@@ -29,7 +30,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from doum.mail.addresses import base_address
 from doum.mail.inbound import process_inbound, process_pending, store_inbound
@@ -40,6 +41,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_RECIPIENTS = 100
+IO_THREADS = 4
+
+
+def _close_thread_connections(pool: ThreadPoolExecutor, size: int) -> None:
+    """Close the database connections of every thread of `pool` (each thread has its own).
+    One job per thread, held at a barrier until all have started, so that each runs on a
+    different thread."""
+    barrier = threading.Barrier(size)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=5)
+        connections.close_all()
+
+    for future in [pool.submit(close) for _ in range(size)]:
+        with contextlib.suppress(Exception):
+            future.result(timeout=10)
 
 
 def _in_thread(fn: Callable[..., T], *args: Any) -> T:
@@ -74,8 +92,9 @@ class InboundHandler:
         # Database work on the event loop is forbidden (and would stall every session):
         # lookups and storing run on `_io`, processing on the separate `_work` pool, so a slow
         # ticket write never delays the answer to another sender.
-        self._io = ThreadPoolExecutor(max_workers=4, thread_name_prefix="doum-smtp-io")
+        self._io = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="doum-smtp-io")
         self._work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doum-smtp-work")
+        self._workers = workers
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
 
@@ -161,8 +180,9 @@ class InboundHandler:
         return True
 
     def shutdown(self) -> None:
-        self._io.shutdown(wait=True)
-        self._work.shutdown(wait=True)
+        for pool, size in ((self._io, IO_THREADS), (self._work, self._workers)):
+            _close_thread_connections(pool, size)
+            pool.shutdown(wait=True)
 
 
 def _process_pending() -> None:
