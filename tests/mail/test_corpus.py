@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from doum.mail import inbound
 from doum.mail.mailboxes import do_create_mailbox
@@ -81,3 +82,10 @@ def test_the_failed_mail_list_shows_every_broken_fixture(world: World, mailbox: 
     for case in broken:
         row = next(r for r in listed if r["id"] == rows[case["file"]].pk)
         assert case["reason_contains"] in row["failure_reason"]
+    # The admin's page lists each of them, with its reason.
+    page = client.get("/settings/mail/failed/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for case in broken:
+        assert f"/settings/mail/inbound/{rows[case['file']].pk}/" in html
+        assert escape(case["reason_contains"]) in html
