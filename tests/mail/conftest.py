@@ -6,6 +6,7 @@ Django's SMTP backend is pointed at it.
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every session at INFO from its own thread, sometimes after pytest has closed
+# the stream it captured; its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
