@@ -16,7 +16,6 @@ from tests.browser.conftest import shot, sign_in
 from tests.mail.mails import mail, message_id_of
 from tests.personas import World
 
-
 XSS = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
