@@ -305,3 +305,19 @@ def test_a_spooled_file_is_stored_like_bytes_and_an_oversized_one_fails_unread(
     assert inbound.process_inbound(row.pk) == "failed"
     row.refresh_from_db()
     assert f"message is {len(raw)} bytes, over the limit of 1000" in row.failure_reason
+
+
+def test_the_follow_up_names_the_closed_ticket_on_its_page(
+    world: World, mailbox: Mailbox, client: object
+) -> None:
+    first = mail()
+    row = receive(first, mailbox)
+    ticket = Ticket.objects.get(pk=row.ticket_id)
+    tickets.do_change_status(ticket, actor=world.admin, via=Via.WEB, status=Status.SOLVED)
+    tickets.do_change_status(
+        Ticket.objects.get(pk=ticket.pk), actor=world.admin, via=Via.WEB, status=Status.CLOSED
+    )
+    follow = receive(mail(subject="Re: again", in_reply_to=message_id_of(first)), mailbox)
+    client.force_login(world.admin)  # type: ignore[attr-defined]
+    page = client.get(f"/tickets/{follow.ticket_id}/").content.decode()  # type: ignore[attr-defined]
+    assert "follow-up-of" in page and f'href="/tickets/{ticket.pk}/"' in page
