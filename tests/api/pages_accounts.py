@@ -17,6 +17,12 @@ PAGES: dict[str, PageCase] = {
         POST_ONLY,
         path=lambda w: f"people/{w.customer.pk}/identities/{w.customer.identities.get().pk}/remove",
     ),
+    "people/<int:user_id>/identities/<int:identity_id>/clear-bounce": PageCase(
+        POST_ONLY,
+        path=lambda w: (
+            f"people/{w.customer.pk}/identities/{w.customer.identities.get().pk}/clear-bounce"
+        ),
+    ),
     "organizations/": PageCase(staff_only()),
     "organizations/<int:org_id>/": PageCase(
         staff_only(), path=lambda w: f"organizations/{w.acme.pk}/"

@@ -321,3 +321,34 @@ def test_the_follow_up_names_the_closed_ticket_on_its_page(
     client.force_login(world.admin)  # type: ignore[attr-defined]
     page = client.get(f"/tickets/{follow.ticket_id}/").content.decode()  # type: ignore[attr-defined]
     assert "follow-up-of" in page and f'href="/tickets/{ticket.pk}/"' in page
+
+
+def test_a_bounce_marks_the_identity_and_an_agent_clears_it(
+    world: World, mailbox: Mailbox, client: object
+) -> None:
+    dsn = (
+        b"From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\n"
+        b"To: help@acme.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <dsn.1@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.acme.example\r\n\r\n"
+        b"Final-Recipient: rfc822; kim@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        b"--b--\r\n"
+    )
+    row = receive(dsn, mailbox)
+    assert row.status == "processed" and row.outcome == "bounce", row.failure_reason
+    identity = Identity.objects.get(user=world.customer, kind="email")
+    assert identity.bounced_at is not None and "5.1.1" in identity.bounce_reason
+    client.force_login(world.agent)  # type: ignore[attr-defined]
+    page = client.get(f"/people/{world.customer.pk}/").content.decode()  # type: ignore[attr-defined]
+    assert 'data-testid="identity-bounced"' in page
+    url = f"/people/{world.customer.pk}/identities/{identity.pk}/clear-bounce"
+    assert client.post(url).status_code == 302  # type: ignore[attr-defined]
+    identity.refresh_from_db()
+    assert identity.bounced_at is None and identity.bounce_reason == ""
+    client.force_login(world.qa)  # type: ignore[attr-defined]
+    assert client.post(url).status_code == 403  # type: ignore[attr-defined]

@@ -188,6 +188,22 @@ def identity_remove(request: HttpRequest, user_id: int, identity_id: int) -> Htt
     return redirect_to(request, reverse("accounts:person", args=[found.pk]))
 
 
+@require_POST
+@staff_page
+def identity_clear_bounce(request: HttpRequest, user_id: int, identity_id: int) -> HttpResponse:
+    """An agent says mail to this address works again (after it bounced)."""
+    viewer = current_user(request)
+    found = access_user(viewer, user_id)
+    identity = found.identities.filter(pk=identity_id).first()
+    if identity is None:
+        raise NotFound(_("No such identity."))
+    if not _can_edit(viewer, found):
+        raise Forbidden(_("Your role may not edit this person."))
+    actions.do_clear_bounce(identity, actor=viewer)
+    messages.success(request, _("Doum will send mail to this address again."))
+    return redirect_to(request, reverse("accounts:person", args=[found.pk]))
+
+
 urlpatterns: list[URLPattern] = [
     path("people/", people, name="people"),
     path("people/<int:user_id>/", person, name="person"),
@@ -197,5 +213,10 @@ urlpatterns: list[URLPattern] = [
         "people/<int:user_id>/identities/<int:identity_id>/remove",
         identity_remove,
         name="identity_remove",
+    ),
+    path(
+        "people/<int:user_id>/identities/<int:identity_id>/clear-bounce",
+        identity_clear_bounce,
+        name="identity_clear_bounce",
     ),
 ]
