@@ -431,6 +431,15 @@ class _People:
                         accounts.do_add_team_member(
                             teams[key], actor=manager, user=staff[spec.email]
                         )
+        # Each brand's support address is a mailbox (no IMAP: mail arrives by SMTP or HTTP).
+        from doum.mail.mailboxes import do_create_mailbox
+
+        for look in content.BRANDS:
+            with clock.at(before_start(185, 189)):
+                do_create_mailbox(
+                    actor=admin, name=look["name"], address=look["address"],
+                    brand_id=brands[look["slug"]].pk,
+                )  # fmt: skip
 
         n_customers = max(40, min(400, tickets // 7))
         n_orgs = max(6, min(len(content.ORGANIZATIONS), n_customers // 13))
