@@ -169,27 +169,16 @@ def _acknowledge(ticket: Ticket, events: list[TicketEvent]) -> None:
     first = next((e for e in events if e.kind == EventKind.COMMENT_ADDED), None)
     if first is None or first.comment is None or first.actor_role != Role.CUSTOMER:
         return
-    email_meta = first.comment.metadata.get("email") if first.comment.metadata else None
-    meta: dict[str, Any] = email_meta if isinstance(email_meta, dict) else {}
+    meta = _email_metadata(first.comment)
     if meta.get("automatic"):
         return
     requester = ticket.requester
     if not _mailable(requester, None):
         return
-    language = templates_store.language_for(requester)
-    context = _context(ticket, language)
-    subject, text, html = templates_store.render(OutboundKind.ACKNOWLEDGEMENT, language, context)
-    outbound.queue_message(
-        kind=OutboundKind.ACKNOWLEDGEMENT,
-        ticket=ticket,
-        to=[requester.email or ""],
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        is_automatic=True,
-        auto_value=outbound.AUTO_REPLIED,
+    _notice(
+        OutboundKind.ACKNOWLEDGEMENT, ticket, requester,
         in_reply_to=str(meta.get("message_id") or ""),
-    )
+    )  # fmt: skip
 
 
 def _assignment(ticket: Ticket, event: TicketEvent, assignee_id: int) -> None:
@@ -198,49 +187,56 @@ def _assignment(ticket: Ticket, event: TicketEvent, assignee_id: int) -> None:
     agent = ticket.assignee
     if agent is None or agent.role not in STAFF_ROLES or not _mailable(agent, event.actor_id):
         return
-    language = templates_store.language_for(agent)
-    context = _context(ticket, language, agent=agent)
-    subject, text, html = templates_store.render(OutboundKind.ASSIGNMENT, language, context)
-    outbound.queue_message(
-        kind=OutboundKind.ASSIGNMENT,
-        ticket=ticket,
-        to=[agent.email or ""],
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        is_automatic=True,
-        auto_value=outbound.AUTO_GENERATED,
-    )
+    _notice(OutboundKind.ASSIGNMENT, ticket, agent, agent=agent)
 
 
 def _customer_reply(ticket: Ticket, event: TicketEvent, comment: Comment) -> None:
     agent = ticket.assignee
     if agent is None or agent.role not in STAFF_ROLES or not _mailable(agent, comment.author_id):
         return
-    email_meta = comment.metadata.get("email") if comment.metadata else None
-    if isinstance(email_meta, dict) and email_meta.get("automatic"):
+    if _email_metadata(comment).get("automatic"):
         return  # an auto-reply that was kept on the ticket: not worth a notification
-    language = templates_store.language_for(agent)
+    _notice(OutboundKind.CUSTOMER_REPLY, ticket, agent, agent=agent, comment=comment)
+
+
+def _notice(
+    kind: str,
+    ticket: Ticket,
+    recipient: User,
+    *,
+    agent: User | None = None,
+    comment: Comment | None = None,
+    in_reply_to: str = "",
+) -> None:
+    """One automatic mail (acknowledgement or notification) to one person, in their language."""
+    language = templates_store.language_for(recipient)
     context = _context(ticket, language, agent=agent, comment=comment)
-    subject, text, html = templates_store.render(OutboundKind.CUSTOMER_REPLY, language, context)
+    subject, text, html = templates_store.render(kind, language, context)
     outbound.queue_message(
-        kind=OutboundKind.CUSTOMER_REPLY,
+        kind=kind,
         ticket=ticket,
-        to=[agent.email or ""],
+        to=[recipient.email or ""],
         subject=subject,
         body_text=text,
         body_html=html,
         comment=comment,
         is_automatic=True,
-        auto_value=outbound.AUTO_GENERATED,
+        auto_value=outbound.auto_submitted_for(kind),
+        in_reply_to=in_reply_to,
     )
+
+
+def _email_metadata(comment: Comment) -> dict[str, Any]:
+    """What the inbound mail wrote on a comment it became (empty for other comments)."""
+    meta = comment.metadata.get("email") if comment.metadata else None
+    return meta if isinstance(meta, dict) else {}
 
 
 # --- what a template sees -------------------------------------------------------------------
 
 
 def _base_url() -> str:
-    return single_line(str(getattr(settings, "DOUM_BASE_URL", "") or "")).rstrip("/")
+    return single_line(str(settings.DOUM_BASE_URL or "")).rstrip("/")
 
 
 def ticket_url(ticket: Ticket) -> str:

@@ -135,7 +135,7 @@ BUILT_IN: dict[tuple[str, str], tuple[str, str]] = {
 
 
 def default_language() -> str:
-    configured = str(getattr(settings, "DOUM_MAIL_DEFAULT_LANGUAGE", "") or settings.LANGUAGE_CODE)
+    configured = str(settings.DOUM_MAIL_DEFAULT_LANGUAGE or settings.LANGUAGE_CODE)
     code = configured.lower().split("-")[0]
     return code if code in LANGUAGES else "en"
 
