@@ -163,14 +163,20 @@ def identity_add(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect_to(request, reverse("accounts:person", args=[found.pk]))
 
 
-@require_POST
-@staff_page
-def identity_remove(request: HttpRequest, user_id: int, identity_id: int) -> HttpResponse:
-    viewer = current_user(request)
+def _identity(viewer: User, user_id: int, identity_id: int) -> tuple[User, Identity]:
+    """A person the viewer may see, and one of their identities (404 for anything else)."""
     found = access_user(viewer, user_id)
     identity = found.identities.filter(pk=identity_id).first()
     if identity is None:
         raise NotFound(_("No such identity."))
+    return found, identity
+
+
+@require_POST
+@staff_page
+def identity_remove(request: HttpRequest, user_id: int, identity_id: int) -> HttpResponse:
+    viewer = current_user(request)
+    found, identity = _identity(viewer, user_id, identity_id)
     try:
         if not _can_edit(viewer, found):
             raise Forbidden(_("Your role may not edit this person."))
@@ -193,10 +199,7 @@ def identity_remove(request: HttpRequest, user_id: int, identity_id: int) -> Htt
 def identity_clear_bounce(request: HttpRequest, user_id: int, identity_id: int) -> HttpResponse:
     """An agent says mail to this address works again (after it bounced)."""
     viewer = current_user(request)
-    found = access_user(viewer, user_id)
-    identity = found.identities.filter(pk=identity_id).first()
-    if identity is None:
-        raise NotFound(_("No such identity."))
+    found, identity = _identity(viewer, user_id, identity_id)
     if not _can_edit(viewer, found):
         raise Forbidden(_("Your role may not edit this person."))
     actions.do_clear_bounce(identity, actor=viewer)
