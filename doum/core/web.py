@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -22,7 +22,8 @@ from doum.accounts import roles
 from doum.accounts.models import User
 from doum.core.errors import DoumError
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# Any response: pages, redirects, and downloads streamed with FileResponse.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def is_partial(request: HttpRequest) -> bool:
@@ -78,7 +79,7 @@ def error_page(request: HttpRequest, error: DoumError) -> HttpResponse:
 
 def _guard(allowed: frozenset[str] | None, view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated or not isinstance(user, User):
             return redirect_to_login(request.get_full_path())

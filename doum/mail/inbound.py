@@ -35,13 +35,12 @@ from doum.accounts.actions import (
     default_brand,
     do_find_or_create_customer,
     do_record_bounce,
-    find_user_by_identity,
 )
-from doum.accounts.actions.common import audit
-from doum.accounts.models import Identity, User
+from doum.accounts.actions.common import audit, require_role
+from doum.accounts.models import User
 from doum.accounts.roles import ADMINISTERS
 from doum.core import clock
-from doum.core.errors import DoumError, Forbidden, NotFound
+from doum.core.errors import DoumError, NotFound
 from doum.core.text import single_line
 from doum.mail import loops, threads
 from doum.mail.addresses import base_address, is_own_address, mid_key
@@ -177,12 +176,18 @@ def _decoded(value: str) -> str:
         return single_line(value)
 
 
-def raw_bytes(inbound_id: int) -> bytes:
-    """The message as received (for the admin's download and the 'original' view)."""
+def open_raw(inbound_id: int) -> File[bytes]:
+    """The message as received, as an open file (downloads stream it; the caller closes it)."""
     row = InboundMessage.objects.filter(pk=inbound_id).only("storage_key").first()
     if row is None:
         raise NotFound(_("No such message."))
-    with default_storage.open(row.storage_key, "rb") as f:
+    opened: File[bytes] = default_storage.open(row.storage_key, "rb")
+    return opened
+
+
+def raw_bytes(inbound_id: int) -> bytes:
+    """The whole message as received, in memory."""
+    with open_raw(inbound_id) as f:
         data: bytes = f.read()
     return data
 
@@ -341,12 +346,11 @@ def _finish(
 
 
 def _sender(parsed: ParsedMail) -> User:
+    """Whoever has the address as an identity (customer or staff), else a new customer."""
     assert parsed.from_ is not None
-    address = parsed.from_.address
-    found = find_user_by_identity(Identity.Kind.EMAIL, address)
-    if found is not None:
-        return found
-    return do_find_or_create_customer(actor=None, email=address, name=parsed.from_.name)
+    return do_find_or_create_customer(
+        actor=None, email=parsed.from_.address, name=parsed.from_.name
+    )
 
 
 def _mailbox(row: InboundMessage, parsed: ParsedMail) -> Mailbox | None:
@@ -396,12 +400,10 @@ def _cc_followers(parsed: ParsedMail, sender: User) -> list[int]:
     for a in parsed.cc[: settings.DOUM_MAIL_MAX_CC_FOLLOWERS]:
         if not a.address or is_own_address(a.address):
             continue
-        person = find_user_by_identity(Identity.Kind.EMAIL, a.address)
-        if person is None:
-            try:
-                person = do_find_or_create_customer(actor=None, email=a.address, name=a.name)
-            except DoumError:
-                continue  # an address we cannot accept is not worth failing the mail for
+        try:
+            person = do_find_or_create_customer(actor=None, email=a.address, name=a.name)
+        except DoumError:
+            continue  # an address we cannot accept is not worth failing the mail for
         if person.pk != sender.pk and person.is_active and person.pk not in ids:
             ids.append(person.pk)
     return ids
@@ -441,14 +443,9 @@ def _record_bounce(row: InboundMessage, parsed: ParsedMail) -> None:
 # --- 3. the failed-mail list -----------------------------------------------------------------
 
 
-def _admin(actor: User) -> None:
-    if actor.role not in ADMINISTERS or not actor.is_active:
-        raise Forbidden(_("Only admins may handle failed mail."))
-
-
 def do_retry_inbound(inbound_id: int, *, actor: User) -> str:
     """An admin retries a failed message (after a fix); returns the new status. Audited."""
-    _admin(actor)
+    require_role(actor, ADMINISTERS, _("Only admins may handle failed mail."))
     with transaction.atomic():
         row = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
         if row is None:
@@ -466,7 +463,7 @@ def do_retry_inbound(inbound_id: int, *, actor: User) -> str:
 def do_dismiss_inbound(inbound_id: int, *, actor: User, note: str = "") -> None:
     """An admin decides a failed message needs no ticket: it becomes ignored, with who and
     why in its failure reason. The raw bytes stay. Audited."""
-    _admin(actor)
+    require_role(actor, ADMINISTERS, _("Only admins may handle failed mail."))
     row = InboundMessage.objects.select_for_update().filter(pk=inbound_id).first()
     if row is None:
         raise NotFound(_("No such message."))

@@ -4,21 +4,20 @@ else (another team's agent, a message that made no ticket) is answered 404."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
 from doum.core.web import current_user, staff_page
 from doum.mail import selectors
-from doum.mail.views.settings_failed import as_download, read_raw
+from doum.mail.views.settings_failed import raw_download
 
 
 @require_GET
 @staff_page
-def original(request: HttpRequest, inbound_id: int) -> HttpResponse:
+def original(request: HttpRequest, inbound_id: int) -> FileResponse:
     message = selectors.access_original(current_user(request), inbound_id)
-    response = HttpResponse(read_raw(message.pk), content_type="application/octet-stream")
-    return as_download(response, message.pk)
+    return raw_download(message.pk)
 
 
 urlpatterns: list[URLPattern] = [

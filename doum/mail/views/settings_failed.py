@@ -14,7 +14,8 @@ from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.files import File
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -55,11 +56,17 @@ def failed_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "mail/settings_failed.html", context, fragment=LIST_FRAGMENT)
 
 
-def read_raw(inbound_id: int) -> bytes:
+def open_raw(inbound_id: int) -> File[bytes]:
     try:
-        return inbound.raw_bytes(inbound_id)
+        return inbound.open_raw(inbound_id)
     except (OSError, ValueError) as error:
         raise NotFound(_("The raw message is missing from storage.")) from error
+
+
+def raw_download(inbound_id: int) -> FileResponse:
+    """The raw message streamed from storage as a download (never held in memory whole)."""
+    response = FileResponse(open_raw(inbound_id), content_type="application/octet-stream")
+    return as_download(response, inbound_id)
 
 
 def header_summary(raw: bytes) -> list[tuple[str, str]]:
@@ -100,7 +107,8 @@ def _detail_page(
     request: HttpRequest, message: InboundMessage, dismiss_form: DismissForm, status: int = 200
 ) -> HttpResponse:
     try:
-        headers = header_summary(read_raw(message.pk))
+        with open_raw(message.pk) as raw:
+            headers = header_summary(raw.read(HEADER_BYTES))
         raw_missing = False
     except NotFound:
         headers, raw_missing = [], True
@@ -124,13 +132,12 @@ def inbound_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
 
 @require_GET
 @admin_page
-def inbound_raw(request: HttpRequest, inbound_id: int) -> HttpResponse:
+def inbound_raw(request: HttpRequest, inbound_id: int) -> FileResponse:
     message = selectors.access_inbound(current_user(request), inbound_id)
-    response = HttpResponse(read_raw(message.pk), content_type="application/octet-stream")
-    return as_download(response, message.pk)
+    return raw_download(message.pk)
 
 
-def as_download(response: HttpResponse, inbound_id: int) -> HttpResponse:
+def as_download(response: FileResponse, inbound_id: int) -> FileResponse:
     """The headers every raw-message download carries (see the attachment downloads)."""
     response["Content-Disposition"] = f'attachment; filename="message-{inbound_id}.eml"'
     response["X-Content-Type-Options"] = "nosniff"
