@@ -4,6 +4,7 @@ doum run [--host H] [--port P] [--demo]   migrate, (seed), collect static files,
 doum demo [--tickets N] [--days N]        seed demo data into an empty help desk
 doum createadmin [--email ...]            create an administrator
 doum worker [...]                         run the background task worker
+doum scheduler [--once]                   enqueue periodic jobs (SLA sweeps, automations)
 doum mail-server [--port P] [--lmtp]      receive mail by SMTP or LMTP
 doum fetch-mail [--once] [--interval S]   fetch mail from the mailboxes' IMAP servers
 doum check [--deploy]                     is this installation ready? (exit 1 if not)
@@ -25,6 +26,7 @@ COMMANDS = {
     "demo": "seed realistic demo data into an empty help desk and print the logins",
     "createadmin": "create an administrator (asks for what is missing)",
     "worker": "run the background task worker (django-tasks database backend)",
+    "scheduler": "enqueue periodic jobs (SLA sweeps, automations, retries) for the worker",
     "mail-server": "receive mail for the support mailboxes by SMTP or LMTP (until Ctrl+C)",
     "fetch-mail": "fetch mail from the mailboxes' IMAP servers (every minute, or --once)",
     "check": "check settings, database, migrations and storage; exit 1 on problems",
@@ -81,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     check.add_argument("--deploy", action="store_true", help="add production readiness checks")
 
-    for name in ("worker", "migrate", "manage"):
+    for name in ("worker", "scheduler", "migrate", "manage"):
         # Listed for --help only: main() hands these to Django before argparse sees them.
         sub.add_parser(name, help=COMMANDS[name], add_help=False)
     return parser
 
 
-PASSTHROUGH = {"worker": "db_worker", "migrate": "migrate"}
+PASSTHROUGH = {"worker": "db_worker", "migrate": "migrate", "scheduler": "scheduler"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,7 +52,12 @@ INSTALLED_APPS = [
     "doum.core",
     "doum.accounts",
     "doum.tickets",
+    # Ticket listeners run in this order after each commit: triggers, routing, SLA timers,
+    # webhooks, then mail notifications (see doum/tickets/hooks.py).
+    "doum.automation",
+    "doum.routing",
     "doum.sla",
+    "doum.webhooks",
     "doum.mail",
     "doum.portal",
     "doum.api",

@@ -57,6 +57,13 @@ SETTINGS_SECTIONS = (
     ("settings:mail_failed", _("Failed mail"), _("Mail that made no ticket: retry or dismiss.")),
     ("settings:mail_outbound", _("Outbound mail log"), _("What Doum sent, and what failed.")),
     ("settings:mail_templates", _("Mail templates"), _("The mail Doum sends, in each language.")),
+    ("settings:calendars", _("Business calendars"), _("Business hours, holidays, partial days.")),
+    ("settings:sla_policies", _("SLA policies"), _("Targets per priority, order, what-if replay.")),
+    ("settings:triggers", _("Triggers"), _("Rules that run when tickets are created or change.")),
+    ("settings:automations", _("Automations"), _("Hourly rules on ticket age and waiting time.")),
+    ("settings:macros", _("Macros"), _("Shared replies and actions agents apply in one click.")),
+    ("settings:routing", _("Routing"), _("How each team assigns tickets; skills and capacity.")),
+    ("settings:webhooks", _("Webhooks"), _("Signed ticket events sent to other systems.")),
 )
 # Sections only admins may open (the others are for managers and admins).
 ADMIN_SECTIONS = frozenset(
@@ -65,6 +72,7 @@ ADMIN_SECTIONS = frozenset(
         "settings:mail_failed",
         "settings:mail_outbound",
         "settings:mail_templates",
+        "settings:webhooks",
     }
 )
 

@@ -11,3 +11,7 @@ class MailConfig(AppConfig):
         from doum.mail import notify
 
         notify.connect()
+        from doum.core import scheduler
+
+        # Retries that are due, and messages whose send task was lost.
+        scheduler.every("mail.send_due", seconds=60, task="doum.mail.tasks.send_due_task")

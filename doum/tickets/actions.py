@@ -245,7 +245,9 @@ def do_create_ticket(
             e.version = 1
         TicketEvent.objects.bulk_create(change.events)
     hooks.ticket_changed(
-        hooks.TicketChange(ticket.pk, 1, tuple(e.kind for e in change.events), created=True)
+        hooks.TicketChange(
+            ticket.pk, 1, tuple(e.kind for e in change.events), created=True, via=via
+        )
     )
     return ticket
 

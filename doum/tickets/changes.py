@@ -28,7 +28,7 @@ from doum.core import clock
 from doum.core.db import one_or_none
 from doum.core.errors import Conflict, InvalidInput
 from doum.core.text import html_to_text, normalize, sanitize_html, single_line, text_to_html
-from doum.tickets import hooks, search
+from doum.tickets import hooks, rules, search
 from doum.tickets.custom_fields import active_definitions, missing_on_solve
 from doum.tickets.models import (
     Attachment,
@@ -193,6 +193,9 @@ class Change:
     dirty: set[str] = field(default_factory=set)
 
     def event(self, kind: str, **kw: Any) -> None:
+        rule = rules.current_rule()
+        if rule is not None:
+            kw["data"] = {**kw.get("data", {}), "rule": rule.as_data()}
         self.events.append(
             TicketEvent(
                 ticket_id=self.ticket.pk,
@@ -243,6 +246,7 @@ class Change:
                 version=self.ticket.version,
                 event_kinds=tuple(e.kind for e in self.events),
                 created=False,
+                via=self.via,
             )
         )
 

@@ -25,6 +25,9 @@ class TicketChange:
     version: int
     event_kinds: tuple[str, ...]
     created: bool
+    # Where the change came from (a Via value): the trigger engine skips the changes its own
+    # rules made (it re-evaluates inside its own bounded cycle instead).
+    via: str = ""
     # True when the change was written "in the past" (demo seeding, history import under
     # clock.at): listeners that act on the present (mail, SLA timers, webhooks) skip it.
     historical: bool = field(default_factory=clock.is_overridden)

@@ -301,6 +301,10 @@ class EventKind(models.TextChoices):
     SPAM = "spam", _("Marked as spam")
     DELETED = "deleted", _("Deleted")
     RESTORED = "restored", _("Restored")
+    # An SLA target changed state (field = the target, old/new = the states; data holds the
+    # deadline, the policy and, for a breach, by how much). Written by doum.sla; it does not
+    # change the ticket, so it carries the ticket's current version without bumping it.
+    SLA = "sla", _("SLA")
 
 
 class TicketEvent(models.Model):

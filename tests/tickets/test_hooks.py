@@ -39,6 +39,7 @@ def test_a_listener_runs_only_after_commit(
             version=1,
             event_kinds=(EventKind.CREATED, EventKind.COMMENT_ADDED),
             created=True,
+            via=Via.PORTAL,
         )
     ]
 
@@ -55,9 +56,11 @@ def test_each_change_is_heard_with_its_version_and_event_kinds(
         )
     assert heard == [
         hooks.TicketChange(
-            world.ticket.pk, 5, (EventKind.COMMENT_ADDED, EventKind.FIELD_CHANGED), False
+            world.ticket.pk, 5, (EventKind.COMMENT_ADDED, EventKind.FIELD_CHANGED), False, Via.WEB
         ),
-        hooks.TicketChange(world.ticket.pk, 6, (EventKind.TAG_ADDED, EventKind.TAG_ADDED), False),
+        hooks.TicketChange(
+            world.ticket.pk, 6, (EventKind.TAG_ADDED, EventKind.TAG_ADDED), False, Via.WEB
+        ),
     ]
 
 

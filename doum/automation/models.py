@@ -1,0 +1,1 @@
+"""Automation models (fields and constraints only; writers are in actions.py)."""

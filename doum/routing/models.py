@@ -1,0 +1,1 @@
+"""Routing models (fields and constraints only; writers are in actions.py)."""

@@ -1,0 +1,1 @@
+"""Doum SLAs models (fields and constraints only; writers are in actions.py)."""

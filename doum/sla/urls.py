@@ -1,0 +1,6 @@
+"""Doum SLAs pages outside the settings area (namespace "sla")."""
+
+from django.urls import URLPattern
+
+app_name = "sla"
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Webhooks models (fields and constraints only; writers are in actions.py)."""
