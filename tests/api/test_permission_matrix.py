@@ -23,12 +23,16 @@ from doum.tickets.field_definitions import do_create_custom_field
 from doum.tickets.models import Attachment, Via
 from tests.api import (
     pages_accounts,
+    pages_automation,
     pages_core,
     pages_mail,
     pages_portal,
+    pages_routing,
     pages_settings,
+    pages_sla,
     pages_tickets,
     pages_tickets_list,
+    pages_webhooks,
 )
 from tests.api.pages_common import ROLES, PageCase
 from tests.personas import World
@@ -297,6 +301,10 @@ _AREAS = (
     pages_settings,
     pages_mail,
     pages_portal,
+    pages_sla,
+    pages_automation,
+    pages_routing,
+    pages_webhooks,
 )
 for _module in _AREAS:
     _overlap = set(PAGES) & set(_module.PAGES)
