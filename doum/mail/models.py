@@ -114,6 +114,8 @@ class OutboundKind(models.TextChoices):
     ACKNOWLEDGEMENT = "acknowledgement", _("New ticket acknowledgement")
     ASSIGNMENT = "assignment", _("Assignment notification")
     CUSTOMER_REPLY = "customer_reply", _("Customer reply notification")
+    RULE = "rule", _("Mail sent by a trigger or automation")
+    ESCALATION = "escalation", _("SLA warning or breach notification")
 
 
 class OutboundStatus(models.TextChoices):
