@@ -199,6 +199,20 @@ def _customer_reply(ticket: Ticket, event: TicketEvent, comment: Comment) -> Non
     _notice(OutboundKind.CUSTOMER_REPLY, ticket, agent, agent=agent, comment=comment)
 
 
+def send_escalation_notice(
+    ticket: Ticket, recipient: User, *, target: str, state: str, deadline: str
+) -> bool:
+    """An SLA warning or breach notice to one staff member, in their language (queued as
+    automatic mail after commit). False when the person cannot be mailed."""
+    if recipient.role not in STAFF_ROLES or not _mailable(recipient, None):
+        return False
+    _notice(
+        OutboundKind.ESCALATION, ticket, recipient, agent=recipient,
+        sla={"target": target, "state": state, "deadline": deadline},
+    )  # fmt: skip
+    return True
+
+
 def _notice(
     kind: str,
     ticket: Ticket,
@@ -207,10 +221,13 @@ def _notice(
     agent: User | None = None,
     comment: Comment | None = None,
     in_reply_to: str = "",
+    sla: dict[str, str] | None = None,
 ) -> None:
     """One automatic mail (acknowledgement or notification) to one person, in their language."""
     language = templates_store.language_for(recipient)
     context = _context(ticket, language, agent=agent, comment=comment)
+    if sla is not None:
+        context["sla"] = sla
     subject, text, html = templates_store.render(kind, language, context)
     outbound.queue_message(
         kind=kind,

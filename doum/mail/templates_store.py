@@ -50,8 +50,11 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     "agent": frozenset({"name", "first_name"}),
     "comment": frozenset({"body", "author"}),
     "brand": frozenset({"name"}),
+    "sla": frozenset({"target", "state", "deadline"}),
     "portal_url": None,
 }
+# Mail kinds with an editable template (mail sent by a rule carries the rule's own text).
+TEMPLATE_KINDS = tuple(k for k in OutboundKind.values if k != OutboundKind.RULE)
 ALLOWED_TAGS = frozenset({"if", "elif", "else", "endif", "firstof", "comment", "endcomment"})
 
 # --- the built-in templates -----------------------------------------------------------------
@@ -127,6 +130,25 @@ BUILT_IN: dict[tuple[str, str], tuple[str, str]] = {
         "{{ comment.author }}님의 새 답변: {{ ticket.subject }}",
         "{{ comment.author }}님이 티켓 #{{ ticket.number }}에 답변을 남겼습니다.\n\n"
         "{{ comment.body }}" + _TICKET_LINK_KO,
+    ),
+    (OutboundKind.ESCALATION, "en"): (
+        "SLA {{ sla.state }}: {{ sla.target }} on #{{ ticket.number }} {{ ticket.subject }}",
+        'Hi {{ agent.first_name|default:"there" }},\n\n'
+        "The {{ sla.target }} target of ticket #{{ ticket.number }} is {{ sla.state }} "
+        "(due {{ sla.deadline }}).\n\n"
+        "Subject: {{ ticket.subject }}\n"
+        "Requester: {{ requester.name }}\n"
+        "Priority: {{ ticket.priority }}\n"
+        "Status: {{ ticket.status }}" + _TICKET_LINK_EN,
+    ),
+    (OutboundKind.ESCALATION, "ko"): (
+        "SLA {{ sla.state }}: #{{ ticket.number }} {{ ticket.subject }}의 {{ sla.target }}",
+        "{{ agent.name }}님, 티켓 #{{ ticket.number }}의 {{ sla.target }} 목표가 "
+        "{{ sla.state }} 상태입니다(기한 {{ sla.deadline }}).\n\n"
+        "제목: {{ ticket.subject }}\n"
+        "요청자: {{ requester.name }}\n"
+        "우선순위: {{ ticket.priority }}\n"
+        "상태: {{ ticket.status }}" + _TICKET_LINK_KO,
     ),
 }
 
@@ -223,7 +245,7 @@ def _template_error(detail: str) -> str:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in OutboundKind.values:
+    if kind not in TEMPLATE_KINDS:
         raise InvalidInput(_("Unknown kind of mail '%(kind)s'.") % {"kind": kind}, field="kind")
 
 
@@ -364,6 +386,11 @@ def sample_context(language: str) -> dict[str, object]:
             "author": "김하나" if ko else "Jamie Doe",
         },
         "brand": {"name": "Example"},
+        "sla": {
+            "target": "첫 응답" if ko else "first reply",
+            "state": "위험" if ko else "at risk",
+            "deadline": "2026-03-02 14:00",
+        },
         "portal_url": "https://support.example.com/portal/requests/1234",
     }
 

@@ -27,7 +27,7 @@ LANGUAGE_NAMES = {"en": gettext_lazy("English"), "ko": gettext_lazy("Korean")}
 
 
 def _check(kind: str, language: str) -> tuple[str, str]:
-    if kind not in OutboundKind.values or language not in templates_store.LANGUAGES:
+    if kind not in templates_store.TEMPLATE_KINDS or language not in templates_store.LANGUAGES:
         raise NotFound(_("No such mail template."))
     return kind, language
 
@@ -55,6 +55,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
             ],
         }
         for kind, label in OutboundKind.choices
+        if kind in templates_store.TEMPLATE_KINDS
     ]
     return render_page(request, "mail/settings_templates.html", {"rows": rows})
 
