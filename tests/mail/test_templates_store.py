@@ -11,7 +11,7 @@ from doum.mail import templates_store as store
 from doum.mail.models import MailTemplate, OutboundKind
 from tests.personas import World
 
-KINDS = list(OutboundKind.values)
+KINDS = list(store.TEMPLATE_KINDS)
 
 
 def context(**overrides: object) -> dict[str, object]:
