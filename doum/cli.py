@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -49,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     run.add_argument(
         "--demo", action="store_true", help="seed demo data first if the help desk has no tickets"
+    )
+    run.add_argument(
+        "--web-only",
+        action="store_true",
+        help="serve pages only; do not start the task worker and the scheduler beside it",
     )
 
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
@@ -106,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _setup()
     if args.command == "run":
-        return _run(args.host, args.port, demo=args.demo)
+        return _run(args.host, args.port, demo=args.demo, background=not args.web_only)
     if args.command == "demo":
         _django("migrate", "--no-input", "--verbosity", "0")
         return _django(
@@ -160,7 +166,17 @@ def _django(*argv: str) -> int:
     return 0
 
 
-def _run(host: str, port: int, *, demo: bool) -> int:
+def _background() -> list[subprocess.Popen[bytes]]:
+    """The task worker (every queue) and the scheduler, as child processes of `doum run`."""
+    me = [sys.executable, "-m", "doum.cli"]
+    commands = [
+        [*me, "worker", "--queue-name", "*", "--no-startup-delay"],
+        [*me, "scheduler"],
+    ]
+    return [subprocess.Popen(command) for command in commands]  # noqa: S603 - our own CLI
+
+
+def _run(host: str, port: int, *, demo: bool, background: bool = True) -> int:
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
@@ -187,8 +203,11 @@ def _run(host: str, port: int, *, demo: bool) -> int:
         lines.append("  No staff accounts yet: create one with `doum createadmin`.")
     if host not in ("127.0.0.1", "localhost"):
         lines.append("  Listening beyond this machine: set DOUM_ALLOWED_HOSTS to its host name.")
+    if background:
+        lines.append("  Background: task worker and scheduler (SLA sweeps, mail, webhooks).")
     lines += ["", "  Press Ctrl+C to stop.", rule, ""]
     print("\n".join(lines), flush=True)
+    children = _background() if background else []
     try:
         call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
     except KeyboardInterrupt:
@@ -196,6 +215,14 @@ def _run(host: str, port: int, *, demo: bool) -> int:
     except CommandError as exc:
         print(f"doum run: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
     return 0
 
 

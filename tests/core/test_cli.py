@@ -87,3 +87,52 @@ def test_manage_passes_anything_through(env: dict[str, str]) -> None:
     result = doum(env, "manage", "showmigrations", "--list", "tickets")
     assert result.returncode == 0, result.stderr
     assert "0001_initial" in result.stdout
+
+
+def test_run_serves_pages_and_starts_the_worker_and_the_scheduler(env: dict[str, str]) -> None:
+    import signal
+    import socket
+    import sqlite3
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doum.cli", "run", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    database = Path(env["DOUM_VAR_DIR"]) / "doum.sqlite3"
+    try:
+        deadline = time.monotonic() + 120
+        scheduled: list[tuple[str]] = []
+        healthy = False
+        while time.monotonic() < deadline and not (healthy and scheduled):
+            time.sleep(0.5)
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    healthy = r.status == 200
+            except OSError:
+                continue
+            with sqlite3.connect(database) as db:  # the scheduler claimed its first runs
+                scheduled = db.execute("SELECT name FROM core_scheduledrun").fetchall()
+        assert healthy and ("mail.send_due",) in scheduled
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0].decode()
+    assert "Doum is running at" in output and "task worker and scheduler" in output
+    children = subprocess.run(
+        ["pgrep", "-f", "doum.cli (worker|scheduler)"], capture_output=True, text=True,
+        env=env, check=False,
+    )  # fmt: skip
+    leftover = [pid for pid in children.stdout.split() if _env_has(pid, env["DOUM_VAR_DIR"])]
+    assert leftover == []  # stopping `doum run` stops its children
+
+
+def _env_has(pid: str, text: str) -> bool:
+    try:
+        return text in Path(f"/proc/{pid}/environ").read_text(errors="replace")
+    except OSError:  # gone already, or not ours
+        return False
