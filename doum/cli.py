@@ -105,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup()
         if argv[0] == "manage":
             return _django(*(argv[1:] or ["help"]))
-        return _django(PASSTHROUGH[argv[0]], *argv[1:])
+        extra = argv[1:]
+        if argv[0] == "worker" and not any(a.startswith("--queue-name") for a in extra):
+            extra = ["--queue-name", "*", *extra]  # db_worker alone serves only "default"
+        return _django(PASSTHROUGH[argv[0]], *extra)
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help()
@@ -170,7 +173,7 @@ def _background() -> list[subprocess.Popen[bytes]]:
     """The task worker (every queue) and the scheduler, as child processes of `doum run`."""
     me = [sys.executable, "-m", "doum.cli"]
     commands = [
-        [*me, "worker", "--queue-name", "*", "--no-startup-delay"],
+        [*me, "worker", "--no-startup-delay"],
         [*me, "scheduler"],
     ]
     return [subprocess.Popen(command) for command in commands]  # noqa: S603 - our own CLI

@@ -136,3 +136,19 @@ def _env_has(pid: str, text: str) -> bool:
         return text in Path(f"/proc/{pid}/environ").read_text(errors="replace")
     except OSError:  # gone already, or not ours
         return False
+
+
+def test_the_scheduler_enqueues_and_the_worker_runs_every_queue(env: dict[str, str]) -> None:
+    import sqlite3
+
+    assert doum(env, "migrate", "--verbosity", "0").returncode == 0
+    ticked = doum(env, "scheduler", "--once")
+    assert ticked.returncode == 0, ticked.stderr
+    assert "enqueued mail.send_due" in ticked.stdout
+    ran = doum(env, "worker", "--batch", "--no-startup-delay")  # no --queue-name: all queues
+    assert ran.returncode == 0, ran.stderr
+    with sqlite3.connect(Path(env["DOUM_VAR_DIR"]) / "doum.sqlite3") as db:
+        rows = db.execute(
+            "SELECT queue_name, status FROM django_tasks_database_dbtaskresult"
+        ).fetchall()
+    assert ("mail", "SUCCESSFUL") in rows and all(status == "SUCCESSFUL" for _, status in rows)
