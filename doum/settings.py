@@ -214,8 +214,28 @@ DOUM_MAIL_DEFAULT_LANGUAGE = os.environ.get("DOUM_MAIL_DEFAULT_LANGUAGE", "")
 # Where agents reach this Doum, for links in mail (no trailing slash).
 DOUM_BASE_URL = os.environ.get("DOUM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Webhooks (doum.webhooks) ---------------------------------------------------------------
+# Hosts (names or IP literals, comma-separated) whose webhooks may reach loopback, private or
+# link-local addresses, and may use plain http; admins can add more on the settings page.
+# Cloud metadata, unspecified and multicast addresses are refused whatever this says.
+DOUM_WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("DOUM_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+DOUM_WEBHOOK_CONNECT_TIMEOUT_S = float(os.environ.get("DOUM_WEBHOOK_CONNECT_TIMEOUT_S", "5"))
+DOUM_WEBHOOK_TIMEOUT_S = float(os.environ.get("DOUM_WEBHOOK_TIMEOUT_S", "10"))  # whole request
+DOUM_WEBHOOK_RESPONSE_MAX_BYTES = env_int("DOUM_WEBHOOK_RESPONSE_MAX_BYTES", 64 * 1024)
+DOUM_WEBHOOK_MAX_ATTEMPTS = env_int("DOUM_WEBHOOK_MAX_ATTEMPTS", 8)
+DOUM_WEBHOOK_RETRY_BASE_S = env_int("DOUM_WEBHOOK_RETRY_BASE_S", 60)
+DOUM_WEBHOOK_RETRY_MAX_S = env_int("DOUM_WEBHOOK_RETRY_MAX_S", 3600)
+# Delivered deliveries stay in the log this long (dead letters stay until replayed).
+DOUM_WEBHOOK_KEEP_DAYS = env_int("DOUM_WEBHOOK_KEEP_DAYS", 30)
+
 DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5)
 DOUM_PASSWORD_RESET_PER_IP_PER_HOUR = env_int("DOUM_PASSWORD_RESET_PER_IP_PER_HOUR", 20)
+
+# --- Routing --------------------------------------------------------------------------------
+# The most unsolved tickets routing gives an agent who has no "any channel" capacity of their own.
+DOUM_ROUTING_DEFAULT_CAPACITY = env_int("DOUM_ROUTING_DEFAULT_CAPACITY", 20)
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -3,4 +3,6 @@
 
 from django.urls import URLPattern
 
-settings_urlpatterns: list[URLPattern] = []
+from doum.routing.views import settings
+
+settings_urlpatterns: list[URLPattern] = [*settings.urlpatterns]
