@@ -1,9 +1,10 @@
 """Views (queues) of tickets as the workspace shows them, and a ticket's place in one.
 
 A queue is a named set of filters plus a sort. The built-in ones exist for every agent
-(my open tickets, unassigned in my teams, each of my teams, pending, on-hold, recently
-solved, all). The ticket list page and the ticket page's next/previous links both read the
-same query string through ``list_state`` so they always agree on what "the view" is.
+(my open tickets, unassigned in my teams, each of my teams, SLA at risk and SLA breached
+(unsolved, by next deadline), pending, on-hold, recently solved, all). The ticket list page
+and the ticket page's next/previous links both read the same query string through
+``list_state`` so they always agree on what "the view" is.
 """
 
 from __future__ import annotations
@@ -76,6 +77,18 @@ def builtin_queues(user: User) -> list[Queue]:
         filters = TicketFilters(team_id=team.pk, status=UNSOLVED)
         queues.append(Queue(f"team-{team.pk}", team.name, filters))
     queues += [
+        Queue(
+            "sla-at-risk",
+            _("SLA at risk"),
+            TicketFilters(sla="at_risk", status=UNSOLVED),
+            sort="sla_next_deadline",
+        ),
+        Queue(
+            "sla-breached",
+            _("SLA breached"),
+            TicketFilters(sla="breached", status=UNSOLVED),
+            sort="sla_next_deadline",
+        ),
         Queue(
             "new-unrouted",
             _("Not yet routed"),

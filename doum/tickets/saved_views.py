@@ -17,7 +17,12 @@ requester, brand                       is, is_not                               
 tag                                    is (has any of), is_not (has none of)       names
 created, updated                       within_days, older_than_days                days
 custom_fields.<key>                    is, is_not, is_empty, is_set                a value
+sla                                    is, is_not                                  at_risk,
+                                                                                   breached
 =====================================  ==========================================  =========
+
+``sla`` reads doum.sla's per-ticket summary: "at_risk" is a target past its warning with
+none breached, "breached" is any target breached.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from doum.tickets.models import (
     TicketTag,
     TicketType,
 )
-from doum.tickets.selectors import SORTS, TicketFilters
+from doum.tickets.selectors import SLA_STATES, SORTS, TicketFilters, sla_state_condition
 
 Condition = dict[str, Any]
 
@@ -90,6 +95,11 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "tag": gettext_lazy("Tag"),
     "created": gettext_lazy("Created"),
     "updated": gettext_lazy("Updated"),
+    "sla": gettext_lazy("SLA"),
+}
+SLA_STATE_LABELS: dict[str, str | Promise] = {
+    "at_risk": gettext_lazy("at risk"),
+    "breached": gettext_lazy("breached"),
 }
 OP_LABELS: dict[str, str | Promise] = {
     "is": gettext_lazy("is"),
@@ -109,6 +119,7 @@ COLUMNS: dict[str, str | Promise] = {
     "organization": gettext_lazy("Organization"),
     "status": gettext_lazy("Status"),
     "priority": gettext_lazy("Priority"),
+    "sla": gettext_lazy("Next SLA deadline"),
     "type": gettext_lazy("Type"),
     "channel": gettext_lazy("Channel"),
     "assignee": gettext_lazy("Assignee"),
@@ -122,6 +133,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     "requester",
     "status",
     "priority",
+    "sla",
     "assignee",
     "team",
     "updated",
@@ -130,7 +142,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 
 
 def operators_for(field: str) -> tuple[str, ...]:
-    if field in CHOICE_FIELDS or field in ("requester", "brand", "tag"):
+    if field in CHOICE_FIELDS or field in ("requester", "brand", "tag", "sla"):
         return VALUE_OPS
     if field in ID_FIELDS or field.startswith(CUSTOM_PREFIX):
         return VALUE_OPS + EMPTY_OPS
@@ -240,6 +252,16 @@ def clean_condition(
                     field=field,
                 )
         return {"field": field, "op": op, "value": list(dict.fromkeys(values))}
+    if field == "sla":
+        values = _as_list(value, field)
+        for v in values:
+            if v not in SLA_STATES:
+                raise InvalidInput(
+                    _("“%(value)s” is not a valid %(field)s (one of: %(allowed)s).")
+                    % {"value": v, "field": field, "allowed": ", ".join(SLA_STATES)},
+                    field=field,
+                )
+        return {"field": field, "op": op, "value": list(dict.fromkeys(values))}
     if field in ID_FIELDS:
         ids = _ids(_as_list(value, field), field, allow_me=field == "assignee")
         numbers = [i for i in ids if isinstance(i, int)]
@@ -340,6 +362,11 @@ def _compile_one(condition: Condition, viewer: User, now: datetime) -> Q:
         return (
             Q(**{f"{column}__gte": since}) if op == "within_days" else Q(**{column + "__lt": since})
         )
+    if field == "sla":
+        states = Q(pk__in=[])
+        for state in value:
+            states |= sla_state_condition(state)
+        return states if op == "is" else ~states
     if field == "tag":
         tagged = TicketTag.objects.filter(tag__name__in=value).values("ticket_id")
         return Q(pk__in=tagged) if op == "is" else ~Q(pk__in=tagged)
@@ -406,6 +433,8 @@ def conditions_from_filters(filters: TicketFilters, viewer: User) -> list[Condit
         add("created", "older_than_days", _days_since(filters.created_before, now))
     if filters.updated_after is not None:
         add("updated", "within_days", _days_since(filters.updated_after, now))
+    if filters.sla is not None:
+        add("sla", "is", [filters.sla])
     return out
 
 
@@ -571,5 +600,7 @@ def describe_condition(condition: Condition) -> str:
         return f"{label} {op}"
     if str(condition.get("op")) in DAY_OPS:
         return f"{label}: {str(op).replace('…', str(value))}"
+    if field == "sla" and isinstance(value, list):
+        value = [SLA_STATE_LABELS.get(str(v), v) for v in value]
     text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
     return f"{label} {op} {text}"

@@ -7,9 +7,20 @@ Forbidden, so probing ids reveals nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from doum.accounts import roles
@@ -113,6 +124,9 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-priority": ("-priority_rank", "-updated_at", "-id"),
     "status": ("status_rank", "-updated_at", "-id"),
     "-status": ("-status_rank", "-updated_at", "-id"),
+    # The next SLA deadline (doum.sla's TicketSla.next_deadline), tickets without one last.
+    "sla_next_deadline": ("sla_due_at", "id"),
+    "-sla_next_deadline": ("-sla_late_at", "-id"),
 }
 STATUS_RANK: dict[str, int] = {
     Status.NEW: 1,
@@ -126,6 +140,11 @@ _RANKS: dict[str, tuple[str, dict[str, int]]] = {
     "priority_rank": ("priority", {str(k): v for k, v in PRIORITY_RANK.items()}),
     "status_rank": ("status", {str(k): v for k, v in STATUS_RANK.items()}),
 }
+# The next SLA deadline with a stand-in for "none" that sorts it last either way.
+_DEADLINES: dict[str, datetime] = {
+    "sla_due_at": datetime(9999, 1, 1, tzinfo=UTC),
+    "sla_late_at": datetime(1970, 1, 1, tzinfo=UTC),
+}
 
 
 def order_tickets(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
@@ -137,6 +156,9 @@ def order_tickets(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
             column, ranks = _RANKS[name]
             whens = [When(**{column: value}, then=Value(rank)) for value, rank in ranks.items()]
             qs = qs.annotate(**{name: Case(*whens, default=Value(0), output_field=IntegerField())})
+        elif name in _DEADLINES:
+            none = Value(_DEADLINES[name], output_field=DateTimeField())
+            qs = qs.annotate(**{name: Coalesce(F("sla__next_deadline"), none)})
     return qs.order_by(*order)
 
 
@@ -147,6 +169,13 @@ def sort_value(ticket: Ticket, name: str) -> datetime | int:
     if name in _RANKS:
         column, ranks = _RANKS[name]
         return ranks.get(getattr(ticket, column), 0)
+    if name in _DEADLINES:
+        # Annotated on listed tickets; read from the ticket's SLA row otherwise.
+        deadline = getattr(ticket, name, None)
+        if deadline is None:
+            sla = getattr(ticket, "sla", None)
+            deadline = getattr(sla, "next_deadline", None)
+        return deadline if isinstance(deadline, datetime) else _DEADLINES[name]
     value: datetime = getattr(ticket, name)
     return value
 
@@ -196,6 +225,7 @@ class TicketFilters:
     q: str | None = None
     include_deleted: bool = False
     spam: bool = False
+    sla: str | None = None  # "at_risk" or "breached" (doum.sla's TicketSla flags)
     # Any further condition, ANDed in (a saved view's conditions, the list page's filters).
     where: Q | None = None
 
@@ -237,11 +267,25 @@ def filter_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(created_at__lt=filters.created_before)
     if filters.updated_after:
         qs = qs.filter(updated_at__gte=filters.updated_after)
+    if filters.sla is not None:
+        qs = qs.filter(sla_state_condition(filters.sla))
     if filters.where is not None:
         qs = qs.filter(filters.where)
     if filters.q:
         qs = _search(qs, viewer, filters.q)
     return qs
+
+
+SLA_STATES = ("at_risk", "breached")
+
+
+def sla_state_condition(state: str) -> Q:
+    """Tickets whose SLA is at risk (a target past its warning, none breached) or breached."""
+    if state == "at_risk":
+        return Q(sla__at_risk=True, sla__breached=False)
+    if state == "breached":
+        return Q(sla__breached=True)
+    return Q(pk__in=[])
 
 
 def _search(qs: QuerySet[Ticket], viewer: User, query: str) -> QuerySet[Ticket]:

@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
+from doum.core import clock
 from doum.tickets.models import Ticket
 
 
@@ -45,6 +47,36 @@ def _tags(t: Ticket) -> SafeString:
     return format_html("<td>{}</td>", spans)
 
 
+def _sla(t: Ticket) -> SafeString:
+    """The next SLA deadline, relative ("in 2 hours"), with the absolute time as its title;
+    red when breached or overdue, amber when at risk. Needs ``select_related("sla")``."""
+    sla = getattr(t, "sla", None)  # doum.sla's TicketSla (reverse one-to-one); None: no SLA
+    deadline = getattr(sla, "next_deadline", None)
+    breached = bool(getattr(sla, "breached", False))
+    if not isinstance(deadline, datetime):
+        if breached:
+            return format_html('<td><span class="badge sla-breached">{}</span></td>', _("Breached"))
+        return format_html('<td><span class="muted">{}</span></td>', "—")
+    now = clock.now()
+    local = timezone.localtime(deadline)
+    if deadline <= now:
+        state, label = "sla-breached", _("%(time)s overdue") % {"time": timesince(deadline, now)}
+    else:
+        label = _("in %(time)s") % {"time": timeuntil(deadline, now)}
+        at_risk = bool(getattr(sla, "at_risk", False))
+        state = "sla-breached" if breached else "sla-at-risk" if at_risk else "sla-ok"
+    flag = {"sla-breached": _("breached"), "sla-at-risk": _("at risk")}.get(state, "")
+    return format_html(
+        '<td class="nowrap"><time class="sla-deadline {}" datetime="{}" title="{}">{}</time>'
+        "{}</td>",
+        state,
+        local.isoformat(),
+        date_format(local, "SHORT_DATETIME_FORMAT"),
+        label,
+        format_html(' <span class="sr-only">({})</span>', flag) if flag else "",
+    )
+
+
 CELLS: dict[str, Callable[[Ticket], SafeString]] = {
     "requester": lambda t: _text(t.requester.name),
     "organization": lambda t: _text(t.organization.name if t.organization else ""),
@@ -54,6 +86,7 @@ CELLS: dict[str, Callable[[Ticket], SafeString]] = {
     "priority": lambda t: format_html(
         '<td><span class="badge priority-{}">{}</span></td>', t.priority, t.get_priority_display()
     ),
+    "sla": _sla,
     "type": lambda t: _text(t.get_type_display()),
     "channel": lambda t: _text(t.get_channel_display()),
     "assignee": _assignee,

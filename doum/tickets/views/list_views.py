@@ -57,6 +57,8 @@ SORT_LABELS: dict[str, str | Promise] = {
     "priority": gettext_lazy("Priority, low first"),
     "status": gettext_lazy("Status, new first"),
     "-status": gettext_lazy("Status, closed first"),
+    "sla_next_deadline": gettext_lazy("Next SLA deadline, soonest first"),
+    "-sla_next_deadline": gettext_lazy("Next SLA deadline, latest first"),
 }
 
 

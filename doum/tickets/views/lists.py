@@ -79,7 +79,10 @@ SORTABLE: dict[str, tuple[str, str]] = {
     "updated": ("-updated_at", "updated_at"),
     "priority": ("-priority", "priority"),
     "status": ("-status", "status"),
+    "sla": ("-sla_next_deadline", "sla_next_deadline"),
 }
+# Columns whose first click sorts ascending (the soonest SLA deadline first).
+ASCENDING_FIRST = frozenset({"sla"})
 
 
 def _headers(state: ListState, columns: tuple[str, ...], base: str) -> list[Header]:
@@ -95,7 +98,7 @@ def _headers(state: ListState, columns: tuple[str, ...], base: str) -> list[Head
             elif state.sort == ascending:
                 current, target = "ascending", descending
             else:
-                target = descending
+                target = ascending if column in ASCENDING_FIRST else descending
             url = base + state.query(sort=target)
         headers.append(Header(column, labels[column], url, current))
     return headers
@@ -137,6 +140,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         problems.append(str(_("This page link is not valid; showing the first page.")))
         after = before = None
     qs = state.queryset(user)
+    if "sla" in state.queue.columns:
+        qs = qs.select_related("sla")  # the SLA column reads each ticket's TicketSla
     try:
         window = window_of_tickets(qs, sort=state.sort, limit=PAGE_SIZE, after=after, before=before)
     except InvalidInput:
