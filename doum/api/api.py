@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from doum.accounts.api import router as accounts_router
 from doum.api.auth import SessionCsrfAuth, TokenAuth
+from doum.automation.api import router as automation_router
 from doum.core.errors import DoumError
 from doum.mail.api import router as mail_router
 from doum.tickets.api import router as tickets_router
@@ -183,3 +184,4 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 api.add_router("/", tickets_router)
 api.add_router("/", accounts_router)
 api.add_router("/", mail_router)
+api.add_router("/", automation_router)

@@ -291,6 +291,21 @@ op("GET", "/api/v1/mail/inbound", lambda w, u: Call("/api/v1/mail/inbound?status
 op("POST", "/api/v1/mail/inbound/{inbound_id}/retry",
    lambda w, u: Call(f"/api/v1/mail/inbound/{_failed_mail(w)}/retry"), **ADMINS)  # fmt: skip
 
+
+def _shared_macro(w: World) -> int:
+    from doum.automation.actions import do_create_macro
+
+    return do_create_macro(
+        actor=w.admin, shared=True, name="Thanks", reply_body="Thanks, {{requester.first_name}}!",
+        effects=[{"type": "add_tags", "tags": ["thanked"]}],
+    ).pk  # fmt: skip
+
+
+op("GET", "/api/v1/macros", lambda w, u: Call("/api/v1/macros"), **STAFF_ONLY_READ)
+op("POST", "/api/v1/tickets/{ticket_id}/macros/{macro_id}/apply",
+   lambda w, u: Call(f"/api/v1/tickets/{w.ticket.pk}/macros/{_shared_macro(w)}/apply", {}),
+   **EDIT_TICKET)  # fmt: skip
+
 # Pages outside the API: each area's rows, merged (see pages_common.py).
 PAGES: dict[str, PageCase] = {}
 _AREAS = (

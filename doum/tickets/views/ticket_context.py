@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from doum.accounts import roles
 from doum.accounts.models import Team, TeamMembership, User
 from doum.accounts.selectors import visible_teams
+from doum.automation.selectors import usable_macros
 from doum.core.errors import DoumError
+from doum.sla.page_selectors import ticket_sla_panel
 from doum.tickets import queues
 from doum.tickets.custom_fields import active_definitions
 from doum.tickets.models import (
@@ -265,6 +267,10 @@ def page_context(
         "requester_url": reverse_or_empty("accounts:person", ticket.requester_id),
         "others_here": others,
         "history_lines_url": reverse("tickets:history", args=[ticket.pk]),
+        # The SLA panel in the side column (doum.sla).
+        "sla": ticket_sla_panel(ticket.pk) if user.is_agent else None,
+        # The macro picker beside the reply box (doum.automation).
+        "macros": usable_macros(user) if can_edit and writable else [],
     }
 
 
