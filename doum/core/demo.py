@@ -200,6 +200,7 @@ def seed_demo(
             plan = _Planner(rng, people, end=end, days=days).plan(tickets)
             _play(plan, progress=progress)
             _views(people)
+            _sla(people)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -231,6 +232,36 @@ def _views(people: _People) -> None:
         actor=agent, name="Waiting on customers",
         conditions=[{"field": "status", "op": "is", "value": ["pending"]}],
     )  # fmt: skip
+
+
+def _sla(people: _People) -> None:
+    """The Seoul office's business hours for every team and one SLA policy for every ticket;
+    then the unsolved tickets' SLA timers, as of now (the history was written in the past, so
+    the after-commit recompute skipped it)."""
+    from doum.sla.calendar_actions import do_create_calendar, do_set_team_calendar
+    from doum.sla.policy_actions import do_create_policy
+    from doum.sla.state import recompute_open
+
+    calendar = do_create_calendar(
+        actor=people.manager, name="Seoul office", time_zone="Asia/Seoul",
+        weekly={day: ["09:00-12:00", "13:00-18:00"] for day in range(5)},
+        country_holidays=[{"country": "KR", "subdivision": None, "categories": []}],
+    )  # fmt: skip
+    for team in people.teams.values():
+        do_set_team_calendar(actor=people.manager, team_id=team.pk, calendar_id=calendar.pk)
+    hours = {"urgent": 1, "high": 4, "normal": 8, "low": 16}
+    targets = [
+        {"priority": priority, "metric": metric, "minutes": minutes, "business_hours": True}
+        for priority, h in hours.items()
+        for metric, minutes in (
+            ("first_reply", h * 60 // 2), ("next_reply", h * 60), ("resolution", h * 60 * 5),
+        )
+    ]  # fmt: skip
+    do_create_policy(
+        actor=people.manager, name="Standard", calendar_id=calendar.pk, targets=targets,
+        description="Business hours of the Seoul office, for every ticket.",
+    )  # fmt: skip
+    recompute_open()
 
 
 class DemoPasswordHasher(PBKDF2PasswordHasher):

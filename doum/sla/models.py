@@ -141,6 +141,9 @@ class TimerStatus(models.TextChoices):
     PAUSED = "paused", _("Paused")
     FULFILLED = "fulfilled", _("Fulfilled")
     BREACHED = "breached", _("Breached")
+    # Ended without being met or missed (solved without a reply, merged, deleted, spam, or the
+    # target no longer applies); left out of attainment. docs/sla.md has the exact rules.
+    STOPPED = "stopped", _("Stopped")
 
 
 class SlaTimer(models.Model):
@@ -165,6 +168,7 @@ class SlaTimer(models.Model):
     warn_at = models.DateTimeField(null=True, blank=True)
     remaining_seconds = models.BigIntegerField(null=True, blank=True)  # while paused
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     breach_seconds = models.BigIntegerField(null=True, blank=True)  # by how much (so far)
     next_check_at = models.DateTimeField(null=True, blank=True)
