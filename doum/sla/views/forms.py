@@ -214,7 +214,7 @@ class PolicyForm(forms.Form):
         ),
     )  # fmt: skip
     warn_percent = forms.CharField(
-        label=gettext_lazy("At risk from (% of the target)"), max_length=3,
+        label=gettext_lazy("At risk from (percent of the target)"), max_length=3,
         initial=DEFAULT_WARN_PERCENT,
         widget=forms.NumberInput(attrs={"min": 1, "max": 99}),
         help_text=gettext_lazy("A target is “at risk” once this share of its time has passed."),
