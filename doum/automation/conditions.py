@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import models
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -807,8 +808,22 @@ def nullified(conditions: Conditions, effects: Sequence[dict[str, Any]]) -> bool
     return any(made_false_by(c, effects) for c in conditions["all"])
 
 
+# Choice values shown with their label (in the reader's language) on the list pages.
+VALUE_LABELS: dict[str, type[models.TextChoices]] = {
+    "status": Status, "priority": Priority, "type": TicketType, "channel": Channel, "via": Via,
+}  # fmt: skip
+
+
+def value_label(field: str, value: object) -> str:
+    """A stored value as people read it: "solved" -> "Solved" / "해결됨"."""
+    choices = VALUE_LABELS.get(field)
+    if choices is not None and isinstance(value, str) and value in choices.values:
+        return str(choices(value).label)
+    return "—" if value is None else str(value)
+
+
 def describe(conditions: Conditions) -> list[str]:
-    """Readable lines for the list pages ("Status is solved")."""
+    """Readable lines for the list pages ("Status is Solved")."""
     lines: list[str] = []
     for block in ("all", "any"):
         for c in conditions[block]:
@@ -816,7 +831,14 @@ def describe(conditions: Conditions) -> list[str]:
             label = str(spec.label) if spec else c["field"]
             op = str(OP_LABELS.get(c["op"], c["op"]))
             value = c.get("value")
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            field = c["field"]
+            shown = (
+                ", ".join(value_label(field, v) for v in value)
+                if isinstance(value, list)
+                else None
+                if value is None
+                else value_label(field, value)
+            )
             text = f"{label} {op}" if shown is None else f"{label} {op} {shown}"
             lines.append(text if block == "all" else _("or: %(condition)s") % {"condition": text})
     return lines

@@ -42,9 +42,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from doum.accounts import roles
 from doum.accounts.models import Team, TeamMembership, User
+from doum.automation.conditions import FIELDS, value_label
 from doum.core.errors import InvalidInput
 from doum.core.text import normalize, single_line
 from doum.tickets.changes import clean_tags
@@ -69,6 +71,12 @@ MAX_TEAM_RECIPIENTS = 50
 SETTABLE = ("status", "priority", "type", "team_id", "assignee_id")
 CUSTOM_PREFIX = "custom_fields."
 MAIL_TO = ("requester", "assignee", "team", "lead", "address")
+RECIPIENT_LABELS = {
+    "requester": gettext_lazy("the requester"),
+    "assignee": gettext_lazy("the assignee"),
+    "team": gettext_lazy("the team"),
+    "lead": gettext_lazy("the team lead"),
+}
 NOTIFY_TO = ("assignee", "lead", "team")
 # The webhook event rules send (doum.webhooks.models.WebhookEvent.TRIGGER).
 WEBHOOK_EVENT = "trigger"
@@ -610,9 +618,14 @@ def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
     for effect in effects:
         kind = effect.get("type")
         if kind == "set":
+            name = str(effect.get("field"))
+            spec = FIELDS.get(name)
             lines.append(
                 _("Set %(field)s to %(value)s")
-                % {"field": effect.get("field"), "value": effect.get("value")}
+                % {
+                    "field": str(spec.label) if spec else name,
+                    "value": value_label(name, effect.get("value")),
+                }
             )
         elif kind == "raise_priority":
             lines.append(_("Raise the priority"))
@@ -623,9 +636,12 @@ def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
         elif kind == "note":
             lines.append(_("Add an internal note"))
         elif kind == "mail":
-            lines.append(_("Mail to %(to)s") % {"to": effect.get("address") or effect.get("to")})
+            to = effect.get("address") or RECIPIENT_LABELS.get(str(effect.get("to")), "")
+            lines.append(_("Mail to %(to)s") % {"to": to})
         elif kind == "notify":
-            lines.append(_("Notify %(to)s") % {"to": effect.get("to")})
+            lines.append(
+                _("Notify %(to)s") % {"to": RECIPIENT_LABELS.get(str(effect.get("to")), "")}
+            )
         elif kind == "webhook":
             lines.append(_("Call webhook %(id)s") % {"id": effect.get("webhook_id")})
         elif kind == "sla_policy":

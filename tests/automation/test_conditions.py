@@ -222,3 +222,21 @@ def test_time_since_counts_calendar_or_business_hours(world: World) -> None:
     # Never set to pending: a "since pending" condition does not hold either way.
     assert not check(ticket, more_than("hours_since_pending", 1), kind=AUTOMATION,
                      now=monday_1030 + timedelta(days=30))  # fmt: skip
+
+
+def test_rule_lines_on_the_list_pages_name_values_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from doum.automation.conditions import describe
+    from doum.automation.effects import describe_effects
+
+    conditions = {"all": [{"field": "status", "op": "is", "value": "solved"}], "any": []}
+    effects = [
+        {"type": "set", "field": "status", "value": "closed"},
+        {"type": "mail", "to": "requester", "subject": "s", "body": "b"},
+    ]
+    with translation.override("ko"):
+        lines = describe(conditions) + describe_effects(effects)
+    text = " ".join(lines)
+    assert "해결됨" in text and "종료" in text and "요청자" in text, lines
+    assert "solved" not in text and "closed" not in text and "requester" not in text
