@@ -34,7 +34,7 @@ from doum.accounts.models import User
 from doum.accounts.roles import STAFF_ROLES, Role
 from doum.core.text import single_line
 from doum.mail import outbound, templates_store
-from doum.mail.models import OutboundKind
+from doum.mail.models import OutboundKind, OutboundMessage, OutboundStatus
 from doum.tickets import hooks
 from doum.tickets.models import (
     Channel,
@@ -201,16 +201,19 @@ def _customer_reply(ticket: Ticket, event: TicketEvent, comment: Comment) -> Non
 
 def send_escalation_notice(
     ticket: Ticket, recipient: User, *, target: str, state: str, deadline: str
-) -> bool:
+) -> str:
     """An SLA warning or breach notice to one staff member, in their language (queued as
-    automatic mail after commit). False when the person cannot be mailed."""
+    automatic mail after commit). Returns what became of it: "queued", "suppressed: <why>"
+    (a bounced address, the automatic-mail caps) or "not mailable" (no address, inactive)."""
     if recipient.role not in STAFF_ROLES or not _mailable(recipient, None):
-        return False
-    _notice(
+        return "not mailable"
+    msg = _notice(
         OutboundKind.ESCALATION, ticket, recipient, agent=recipient,
         sla={"target": target, "state": state, "deadline": deadline},
     )  # fmt: skip
-    return True
+    if msg.status == OutboundStatus.SUPPRESSED:
+        return f"suppressed: {msg.suppressed_reason}"
+    return "queued"
 
 
 def _notice(
@@ -222,14 +225,14 @@ def _notice(
     comment: Comment | None = None,
     in_reply_to: str = "",
     sla: dict[str, str] | None = None,
-) -> None:
+) -> OutboundMessage:
     """One automatic mail (acknowledgement or notification) to one person, in their language."""
     language = templates_store.language_for(recipient)
     context = _context(ticket, language, agent=agent, comment=comment)
     if sla is not None:
         context["sla"] = sla
     subject, text, html = templates_store.render(kind, language, context)
-    outbound.queue_message(
+    return outbound.queue_message(
         kind=kind,
         ticket=ticket,
         to=[recipient.email or ""],

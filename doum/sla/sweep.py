@@ -225,11 +225,11 @@ def _notify(ticket: Ticket, timer: SlaTimer, kind: str) -> str:
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         target = str(Metric(timer.metric).label)
         state_text = str(_STATE_TEXT[kind])
-    sent = send_escalation_notice(
+    result = send_escalation_notice(
         ticket, recipient, target=target, state=state_text,
         deadline=_deadline_text(timer.deadline, recipient),
     )  # fmt: skip
-    return f"notified {recipient.pk}" if sent else f"could not notify {recipient.pk}"
+    return f"notice to {recipient.pk}: {result}"
 
 
 def _escalate(

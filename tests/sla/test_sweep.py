@@ -215,3 +215,20 @@ def test_the_sweep_is_a_scheduled_background_task(world: World, act: Actions) ->
         "tickets": 1, "warnings": 0, "breaches": 1, "failed": 0,
     }  # fmt: skip
     assert timer(ticket.pk, FIRST).breach_fired_at == DEADLINE + timedelta(minutes=1)
+
+
+def test_the_log_says_when_a_notice_was_suppressed(world: World, act: Actions) -> None:
+    from doum.accounts.actions import do_record_bounce
+
+    ticket = breach_ticket(act, world)
+    assert do_record_bounce(address=world.agent.email or "", reason="550 gone", permanent=True)
+    run_sweep(act, DEADLINE + timedelta(minutes=1))
+    log = SlaEscalationLog.objects.get()
+    assert f"notice to {world.agent.pk}: suppressed" in log.outcome, log.outcome
+    assert escalation_mails(ticket) == [[world.agent.email]]  # kept in the log, not sent
+
+
+def test_the_log_says_a_notice_was_queued(world: World, act: Actions) -> None:
+    breach_ticket(act, world)
+    run_sweep(act, DEADLINE + timedelta(minutes=1))
+    assert f"notice to {world.agent.pk}: queued" in SlaEscalationLog.objects.get().outcome
