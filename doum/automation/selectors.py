@@ -87,3 +87,19 @@ def access_personal_macro(viewer: User, macro_id: int) -> Macro:
     if found is None:
         raise NotFound(_("No such macro."), field="macro")
     return found
+
+
+def rules_using_sla_policy(policy_id: int) -> list[str]:
+    """Names of the triggers, automations and macros whose effects apply this SLA policy (rule
+    tables are small: read in full)."""
+    names: list[str] = []
+    for model in (Trigger, Automation, Macro):
+        for name, effects in model.objects.order_by("id").values_list("name", "effects"):
+            if any(
+                isinstance(e, dict)
+                and e.get("type") == "sla_policy"
+                and e.get("policy_id") == policy_id
+                for e in effects or ()
+            ):
+                names.append(name)
+    return names

@@ -716,6 +716,15 @@ def do_delete_policy(policy: SlaPolicy, *, actor: User | None) -> None:
     current = SlaPolicy.objects.select_for_update().filter(pk=policy.pk).first()
     if current is None:
         return
+    from doum.automation.selectors import rules_using_sla_policy
+
+    users = rules_using_sla_policy(current.pk)
+    if users:
+        raise InvalidInput(
+            _("Rules still apply this policy: %(rules)s. Change them first.")
+            % {"rules": ", ".join(users[:5])},
+            field="policy",
+        )
     audit(actor, "sla_policy.deleted", current, **_audit_data(current, policy_targets(current)))
     current.delete()
     recompute_open_tickets_after_commit()

@@ -316,6 +316,17 @@ def test_policies_are_edited_reordered_deactivated_and_deleted(world: World) -> 
     assert a.is_active
     assert client.post(f"/settings/sla/policies/{c.pk}/delete/").status_code == 302
     assert list(SlaPolicy.objects.values_list("name", flat=True)) == ["A", "B2"]
+    # A trigger applies B2: deleting it is refused and the page says which rule.
+    from doum.automation.actions import do_create_trigger
+
+    do_create_trigger(
+        actor=world.admin, name="Gold customers",
+        conditions={"all": [{"field": "update_type", "op": "is", "value": "created"}]},
+        effects=[{"type": "sla_policy", "policy_id": b.pk}],
+    )  # fmt: skip
+    response = client.post(f"/settings/sla/policies/{b.pk}/delete/", follow=True)
+    assert "Gold customers" in text(response) and "Change them first" in text(response)
+    assert SlaPolicy.objects.filter(pk=b.pk).exists()
     assert client.get("/settings/sla/policies/999/").status_code == 404
 
 

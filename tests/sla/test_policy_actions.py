@@ -217,6 +217,25 @@ def test_a_policy_is_deleted_with_its_targets(world: World) -> None:
     assert AuditLog.objects.get(action="sla_policy.deleted").data["name"] == "Standard"
 
 
+def test_a_policy_that_a_trigger_applies_is_not_deleted(world: World) -> None:
+    from doum.automation.actions import do_create_trigger, do_delete_trigger
+
+    policy = make(world)
+    trigger = do_create_trigger(
+        actor=world.admin, name="VIP gets Standard",
+        conditions={"all": [{"field": "update_type", "op": "is", "value": "created"}]},
+        effects=[{"type": "sla_policy", "policy_id": policy.pk}],
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="VIP gets Standard") as refused:
+        actions.do_delete_policy(policy, actor=world.admin)
+    assert refused.value.field == "policy"
+    assert SlaPolicy.objects.filter(pk=policy.pk).exists()
+    assert not AuditLog.objects.filter(action="sla_policy.deleted").exists()
+    do_delete_trigger(trigger, actor=world.admin)
+    actions.do_delete_policy(policy, actor=world.admin)
+    assert not SlaPolicy.objects.exists()
+
+
 def test_only_managers_and_admins_write_policies(world: World) -> None:
     policy = make(world)
     for user in (world.agent, world.lead, world.director, world.qa):

@@ -230,7 +230,11 @@ def policy_reorder(request: HttpRequest) -> HttpResponse:
 @require_POST
 def policy_delete(request: HttpRequest, policy_id: int) -> HttpResponse:
     policy = access_policy(policy_id)
-    policy_actions.do_delete_policy(policy, actor=current_user(request))
+    try:
+        policy_actions.do_delete_policy(policy, actor=current_user(request))
+    except InvalidInput as error:  # rules still apply it
+        messages.error(request, error.message)
+        return redirect_to(request, reverse("settings:sla_policy", args=[policy.pk]))
     messages.success(request, _("The SLA policy “%(name)s” is deleted.") % {"name": policy.name})
     return redirect_to(request, reverse("settings:sla_policies"))
 
