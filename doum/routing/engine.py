@@ -183,14 +183,30 @@ def _assign(ticket: Ticket, routing: TeamRouting, assignee_id: int | None, now: 
     )
 
 
+PICK_ATTEMPTS = 5  # agents tried when each turns out to have filled up meanwhile
+
+
 def _pick(
     routing: TeamRouting, ticket: Ticket, now: datetime, exclude: Collection[int] = ()
 ) -> int | None:
     if not calendar_open(routing.team_id, now):
         return None
     required = selectors.required_skills(ticket.pk) if routing.mode == RoutingMode.SKILLS else {}
-    candidates = eligible_agents(routing.team_id, ticket.channel, required, exclude)
-    return choose(routing.mode, candidates, routing.last_assigned_user_id)
+    skipped = set(exclude)
+    for _attempt in range(PICK_ATTEMPTS):
+        candidates = eligible_agents(routing.team_id, ticket.channel, required, skipped)
+        chosen = choose(routing.mode, candidates, routing.last_assigned_user_id)
+        if chosen is None:
+            return None
+        # The team lock does not stop another team's router from giving this agent a ticket
+        # at the same moment: lock the agent too (always after the team, so no deadlock) and
+        # check their load again now that nobody else can add to it.
+        list(User.objects.select_for_update(of=("self",)).filter(pk=chosen).values_list("pk"))
+        again = eligible_agents(routing.team_id, ticket.channel, required, skipped)
+        if any(c.user_id == chosen for c in again):
+            return chosen
+        skipped.add(chosen)
+    return None
 
 
 def route_ticket(ticket_id: int) -> int | None:

@@ -242,3 +242,31 @@ def test_every_mode_waits_for_the_team_calendar_to_open(
     with time_machine.travel(MONDAY_0901, tick=False), listeners():
         assert engine.sweep().routed == 1
     assert assignees([ticket.pk]) == [support.agents[0].pk]
+
+
+def test_an_agent_another_team_filled_meanwhile_is_passed_over(
+    world: World, support: Support, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two teams share an agent with room for one more ticket. While this team's router
+    chooses, another team's router gives that agent a ticket (a real assignment, made between
+    the choice and the check under the agent's lock): this router must pick someone else."""
+    a0, a1, _a2 = support.agents
+    routing.do_set_agent_capacity(a0, actor=world.admin, capacities={"any": 1})
+    other = accounts.do_create_team(actor=world.admin, name="Other")
+    accounts.do_add_team_member(other, actor=world.admin, user=a0)
+    elsewhere = arrive(world, other, "Other team's ticket")
+    ticket = arrive(world, support.team)
+    real = engine.eligible_agents
+    calls: list[int] = []
+
+    def racing(*args: Any, **kwargs: Any) -> list[engine.Candidate]:
+        found = real(*args, **kwargs)
+        calls.append(len(found))
+        if len(calls) == 1:  # the other router wins the race for a0 right after our look
+            tickets.do_assign(elsewhere, actor=None, via=Via.SYSTEM, assignee_id=a0.pk)
+        return found
+
+    monkeypatch.setattr(engine, "eligible_agents", racing)
+    assert engine.route_ticket(ticket.pk) == a1.pk
+    assert Ticket.objects.filter(assignee=a0).count() == 1  # a0 stayed within capacity
+    assert calls[0] == 3 and calls[1] == 2  # a0 looked free, then was full under the lock
