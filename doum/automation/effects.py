@@ -612,6 +612,24 @@ def queue_rule_mail(mail: RuleMail) -> None:
     )
 
 
+def _webhook_name(webhook_id: object) -> str:
+    from doum.webhooks.models import Webhook
+
+    if not isinstance(webhook_id, int):
+        return str(webhook_id)
+    name = Webhook.objects.filter(pk=webhook_id).values_list("name", flat=True).first()
+    return f"“{name}”" if name else str(webhook_id)
+
+
+def _policy_name(policy_id: object) -> str:
+    from doum.sla.models import SlaPolicy
+
+    if not isinstance(policy_id, int):
+        return str(policy_id)
+    name = SlaPolicy.objects.filter(pk=policy_id).values_list("name", flat=True).first()
+    return f"“{name}”" if name else str(policy_id)
+
+
 def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
     """Short readable lines for the list pages ("Set status to closed")."""
     lines: list[str] = []
@@ -643,9 +661,11 @@ def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
                 _("Notify %(to)s") % {"to": RECIPIENT_LABELS.get(str(effect.get("to")), "")}
             )
         elif kind == "webhook":
-            lines.append(_("Call webhook %(id)s") % {"id": effect.get("webhook_id")})
+            lines.append(_("Call webhook %(id)s") % {"id": _webhook_name(effect.get("webhook_id"))})
         elif kind == "sla_policy":
-            lines.append(_("Apply SLA policy %(id)s") % {"id": effect.get("policy_id")})
+            lines.append(
+                _("Apply SLA policy %(id)s") % {"id": _policy_name(effect.get("policy_id"))}
+            )
         elif kind == "require_skills":
             lines.append(
                 _("Require skills: %(skills)s") % {"skills": ", ".join(effect.get("skills", []))}

@@ -240,3 +240,16 @@ def test_rule_lines_on_the_list_pages_name_values_in_the_readers_language() -> N
     text = " ".join(lines)
     assert "해결됨" in text and "종료" in text and "요청자" in text, lines
     assert "solved" not in text and "closed" not in text and "requester" not in text
+
+
+def test_rule_lines_name_the_sla_policy_they_apply(world: World) -> None:
+    from doum.automation.effects import describe_effects
+    from doum.sla.policy_actions import do_create_policy
+
+    policy = do_create_policy(
+        actor=world.admin, name="Gold", targets=[{"priority": "high", "metric": "first_reply",
+                                                 "minutes": 60}],
+    )  # fmt: skip
+    lines = describe_effects([{"type": "sla_policy", "policy_id": policy.pk}])
+    assert lines == ["Apply SLA policy “Gold”"]
+    assert describe_effects([{"type": "sla_policy", "policy_id": 999}]) == ["Apply SLA policy 999"]
