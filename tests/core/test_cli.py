@@ -108,7 +108,8 @@ def test_run_serves_pages_and_starts_the_worker_and_the_scheduler(env: dict[str,
         deadline = time.monotonic() + 120
         scheduled: list[tuple[str]] = []
         healthy = False
-        while time.monotonic() < deadline and not (healthy and scheduled):
+        # The scheduler claims its jobs one after another: wait for the one we look for.
+        while time.monotonic() < deadline and not (healthy and ("mail.send_due",) in scheduled):
             time.sleep(0.5)
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             try:
