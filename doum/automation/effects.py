@@ -33,6 +33,7 @@ system account "Doum" (doum.automation.system) when there is no actor.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -612,26 +613,50 @@ def queue_rule_mail(mail: RuleMail) -> None:
     )
 
 
-def _webhook_name(webhook_id: object) -> str:
+@dataclass(frozen=True)
+class TargetNames:
+    """Names of the webhooks and SLA policies that effects point to, loaded once per page."""
+
+    webhooks: dict[int, str]
+    policies: dict[int, str]
+
+
+def target_names(effect_lists: Iterable[list[dict[str, Any]]]) -> TargetNames:
+    """One query per kind of target for all the rules a page lists (none when unused)."""
+    from doum.sla.models import SlaPolicy
     from doum.webhooks.models import Webhook
 
-    if not isinstance(webhook_id, int):
-        return str(webhook_id)
-    name = Webhook.objects.filter(pk=webhook_id).values_list("name", flat=True).first()
-    return f"“{name}”" if name else str(webhook_id)
+    webhook_ids: set[int] = set()
+    policy_ids: set[int] = set()
+    for effects in effect_lists:
+        for effect in effects:
+            if effect.get("type") == "webhook" and isinstance(effect.get("webhook_id"), int):
+                webhook_ids.add(effect["webhook_id"])
+            if effect.get("type") == "sla_policy" and isinstance(effect.get("policy_id"), int):
+                policy_ids.add(effect["policy_id"])
+    webhooks = (
+        dict(Webhook.objects.filter(pk__in=webhook_ids).values_list("pk", "name"))
+        if webhook_ids
+        else {}
+    )
+    policies = (
+        dict(SlaPolicy.objects.filter(pk__in=policy_ids).values_list("pk", "name"))
+        if policy_ids
+        else {}
+    )
+    return TargetNames(webhooks=webhooks, policies=policies)
 
 
-def _policy_name(policy_id: object) -> str:
-    from doum.sla.models import SlaPolicy
-
-    if not isinstance(policy_id, int):
-        return str(policy_id)
-    name = SlaPolicy.objects.filter(pk=policy_id).values_list("name", flat=True).first()
-    return f"“{name}”" if name else str(policy_id)
+def _named(names: dict[int, str], target_id: object) -> str:
+    name = names.get(target_id) if isinstance(target_id, int) else None
+    return f"“{name}”" if name else str(target_id)
 
 
-def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
-    """Short readable lines for the list pages ("Set status to closed")."""
+def describe_effects(effects: list[dict[str, Any]], names: TargetNames | None = None) -> list[str]:
+    """Short readable lines for the list pages ("Set status to closed"); a list page passes
+    the `target_names` of all its rules so that naming targets costs no query per rule."""
+    if names is None:
+        names = target_names([effects])
     lines: list[str] = []
     for effect in effects:
         kind = effect.get("type")
@@ -661,10 +686,13 @@ def describe_effects(effects: list[dict[str, Any]]) -> list[str]:
                 _("Notify %(to)s") % {"to": RECIPIENT_LABELS.get(str(effect.get("to")), "")}
             )
         elif kind == "webhook":
-            lines.append(_("Call webhook %(id)s") % {"id": _webhook_name(effect.get("webhook_id"))})
+            lines.append(
+                _("Call webhook %(id)s") % {"id": _named(names.webhooks, effect.get("webhook_id"))}
+            )
         elif kind == "sla_policy":
             lines.append(
-                _("Apply SLA policy %(id)s") % {"id": _policy_name(effect.get("policy_id"))}
+                _("Apply SLA policy %(id)s")
+                % {"id": _named(names.policies, effect.get("policy_id"))}
             )
         elif kind == "require_skills":
             lines.append(

@@ -179,3 +179,37 @@ def test_automations_page_explains_what_an_automation_needs(world: World) -> Non
     )
     assert shared.status_code == 302
     assert Macro.objects.get(name="Shared hello").owner is None
+
+
+def test_the_trigger_list_names_policies_with_a_fixed_number_of_queries(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from doum.automation.actions import do_create_trigger
+    from doum.sla.policy_actions import do_create_policy
+
+    client = client_for(world.manager)
+
+    def add_rule(n: int) -> None:
+        policy = do_create_policy(
+            actor=world.admin, name=f"Policy {n}",
+            targets=[{"priority": "high", "metric": "first_reply", "minutes": 60}],
+        )  # fmt: skip
+        do_create_trigger(
+            actor=world.admin, name=f"Rule {n}", conditions=GOOD_CONDITIONS,
+            effects=[{"type": "sla_policy", "policy_id": policy.pk}],
+        )  # fmt: skip
+
+    def page() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/settings/triggers/")
+        assert response.status_code == 200
+        return len(queries), html.unescape(response.content.decode())
+
+    add_rule(1)
+    one, _ = page()
+    for n in (2, 3, 4):
+        add_rule(n)
+    four, text = page()
+    assert all(f"“Policy {n}”" in text for n in (1, 2, 3, 4))
+    assert four == one

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doum.accounts import roles
 from doum.accounts.models import User
 from doum.automation import actions, conditions, selectors
-from doum.automation.effects import describe_effects
+from doum.automation.effects import TargetNames, describe_effects, target_names
 from doum.automation.models import Automation, Trigger
 from doum.automation.views.forms import MoveForm, RuleForm, add_action_error, rule_initial
 from doum.automation.views.reference import reference_context
@@ -89,11 +89,11 @@ AUTOMATIONS = Kind(
 )
 
 
-def _summary(rule: Trigger | Automation) -> dict[str, Any]:
+def _summary(rule: Trigger | Automation, names: TargetNames) -> dict[str, Any]:
     return {
         "rule": rule,
         "conditions": conditions.describe(conditions.conditions_of(rule.conditions)),
-        "effects": describe_effects(list(rule.effects)),
+        "effects": describe_effects(list(rule.effects), names),
     }
 
 
@@ -101,7 +101,9 @@ def _list(kind: Kind) -> Callable[[HttpRequest], HttpResponse]:
     @require_GET
     @manager_page
     def view(request: HttpRequest) -> HttpResponse:
-        rows = [_summary(r) for r in kind.rows()]
+        rules = list(kind.rows())
+        names = target_names(list(r.effects) for r in rules)
+        rows = [_summary(r, names) for r in rules]
         context = {"kind": kind, "rows": rows, "current": f"{kind.key}s"}
         return render_page(request, "automation/settings_rules.html", context)
 
