@@ -8,6 +8,8 @@ doum scheduler [--once]                   enqueue periodic jobs (SLA sweeps, aut
 doum mail-server [--port P] [--lmtp]      receive mail by SMTP or LMTP
 doum fetch-mail [--once] [--interval S]   fetch mail from the mailboxes' IMAP servers
 doum check [--deploy]                     is this installation ready? (exit 1 if not)
+doum import tickets FILE [--dry-run]      import tickets with their history (docs/import.md)
+doum metrics rebuild|refresh|status       recompute metrics and rollups from the events
 doum migrate [...]                        apply database migrations
 doum manage <command> [...]               any Django management command
 """
@@ -31,6 +33,8 @@ COMMANDS = {
     "mail-server": "receive mail for the support mailboxes by SMTP or LMTP (until Ctrl+C)",
     "fetch-mail": "fetch mail from the mailboxes' IMAP servers (every minute, or --once)",
     "check": "check settings, database, migrations and storage; exit 1 on problems",
+    "import": "import tickets with their full history from a JSON file (docs/import.md)",
+    "metrics": "recompute metrics and rollups from the ticket events (rebuild, refresh, status)",
     "migrate": "apply database migrations",
     "manage": "run any Django management command, e.g. `doum manage shell`",
 }
@@ -89,13 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
     check.add_argument("--deploy", action="store_true", help="add production readiness checks")
 
-    for name in ("worker", "scheduler", "migrate", "manage"):
+    for name in ("worker", "scheduler", "import", "metrics", "migrate", "manage"):
         # Listed for --help only: main() hands these to Django before argparse sees them.
         sub.add_parser(name, help=COMMANDS[name], add_help=False)
     return parser
 
 
-PASSTHROUGH = {"worker": "db_worker", "migrate": "migrate", "scheduler": "scheduler"}
+PASSTHROUGH = {
+    "worker": "db_worker",
+    "migrate": "migrate",
+    "scheduler": "scheduler",
+    "import": "import_data",  # doum import tickets FILE
+    "metrics": "metrics",  # doum metrics rebuild
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "doum.sla",
     "doum.webhooks",
     "doum.mail",
+    # Metrics mark changed tickets for their rollups; reports and alerts read metrics.
+    "doum.metrics",
+    "doum.reports",
+    "doum.alerts",
     "doum.portal",
     "doum.api",
 ]

@@ -23,10 +23,13 @@ from doum.tickets.field_definitions import do_create_custom_field
 from doum.tickets.models import Attachment, Via
 from tests.api import (
     pages_accounts,
+    pages_alerts,
     pages_automation,
     pages_core,
     pages_mail,
+    pages_metrics,
     pages_portal,
+    pages_reports,
     pages_routing,
     pages_settings,
     pages_sla,
@@ -320,6 +323,9 @@ _AREAS = (
     pages_automation,
     pages_routing,
     pages_webhooks,
+    pages_metrics,
+    pages_reports,
+    pages_alerts,
 )
 for _module in _AREAS:
     _overlap = set(PAGES) & set(_module.PAGES)

@@ -1,0 +1,6 @@
+"""Analytics pages under /analytics/ (namespace "metrics")."""
+
+from django.urls import URLPattern
+
+app_name = "metrics"
+urlpatterns: list[URLPattern] = []
