@@ -117,8 +117,12 @@ def compute(
     ticket: TicketFacts,
     events: Sequence[EventFacts],
     calendar: BusinessCalendar,
-    *,
-    now: datetime,
 ) -> TicketMetricValues:
-    """Every metric of one ticket as of `now` (open clocks run to `now`)."""
+    """Every metric of one ticket, from its events alone.
+
+    Deterministic: the result depends only on the arguments (never on the wall clock), so
+    the incremental refresh and a rebuild from scratch always agree. Durations whose clock
+    has not stopped yet (an unsolved ticket's resolution time) are None; an unsolved span
+    still running has end None.
+    """
     raise NotImplementedError  # filled in by the definitions work

@@ -105,6 +105,7 @@ class TicketMetrics(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["created_at"], name="tmetrics_created"),
+            models.Index(fields=["first_reply_at"], name="tmetrics_first_reply"),
             models.Index(fields=["solved_at"], name="tmetrics_solved"),
             models.Index(fields=["team", "solved_at"], name="tmetrics_team_solved"),
             models.Index(fields=["assignee", "solved_at"], name="tmetrics_assignee_solved"),
@@ -184,3 +185,45 @@ class MetricsDirty(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} dirty"
+
+
+class Goal(models.Model):
+    """A target for one metric, for a team or one agent (shown on the agent dashboard).
+
+    `metric` is a queries.Summary figure ("first_reply@median", "solved", "one_touch_rate",
+    "sla_rate", ...); `target` is in the metric's unit (seconds for durations, 0..1 for
+    rates); `higher_is_better` says which side of the target is good.
+    """
+
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    metric = models.CharField(max_length=40)
+    target = models.FloatField()
+    higher_is_better = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "agent", "metric"], name="goal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"goal {self.metric}"
+
+
+class AnalyticsSettings(models.Model):
+    """Instance-wide analytics settings (one row, pk=1): what an agent hour costs."""
+
+    hourly_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="KRW")
+    paid_hours_per_week = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "analytics settings"
