@@ -174,6 +174,13 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 DOUM_DEFAULT_TIME_ZONE = os.environ.get("DOUM_DEFAULT_TIME_ZONE", "Asia/Seoul")
+# Time zones whose local days the analytics rollups keep (other viewers' zones are computed
+# from the per-ticket metrics, exactly but more slowly).
+DOUM_METRICS_TIME_ZONES = [
+    z.strip()
+    for z in os.environ.get("DOUM_METRICS_TIME_ZONES", DOUM_DEFAULT_TIME_ZONE).split(",")
+    if z.strip()
+]
 
 # --- Mail -----------------------------------------------------------------------------------
 # Without DOUM_SMTP_HOST, mail (sign-in links, password resets) is printed to the console.
@@ -253,6 +260,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DOUM_ATTACHMENT_MAX_BYTES = env_int("DOUM_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+# Exports: lists longer than this are written by a background task (the Exports page);
+# finished export files are deleted after DOUM_EXPORT_KEEP_HOURS.
+DOUM_EXPORT_SYNC_MAX_ROWS = env_int("DOUM_EXPORT_SYNC_MAX_ROWS", 5000)
+DOUM_EXPORT_KEEP_HOURS = env_int("DOUM_EXPORT_KEEP_HOURS", 72)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOUM_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -39,6 +39,7 @@ from doum.accounts import actions as accounts
 from doum.accounts.models import Brand, Organization, Team, User
 from doum.accounts.roles import Role
 from doum.core import clock
+from doum.metrics import refresh as metrics_refresh
 from doum.core import demo_content as content
 from doum.core.demo_content import DEMO_PASSWORD, STAFF, Texts, Topic
 from doum.tickets import actions as tickets
@@ -201,6 +202,8 @@ def seed_demo(
             _play(plan, progress=progress)
             _views(people)
             _sla(people)
+        # The analytics dashboards open with figures at once (the worker would also get there).
+        metrics_refresh.run()
     finally:
         if gc_was_enabled:
             gc.enable()

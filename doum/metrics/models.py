@@ -80,13 +80,14 @@ class TicketMetrics(models.Model):
     on_hold_bs = models.BigIntegerField(null=True)
     agent_work_s = models.BigIntegerField(null=True)
     agent_work_bs = models.BigIntegerField(null=True)
-    # Seconds spent in each status so far: {"new": s, "open": s, "pending": s, "on_hold": s}.
+    # Seconds spent in each unsolved status up to the last solve ({} while unsolved):
+    # {"new": s, "open": s, "pending": s, "on_hold": s}.
     status_seconds = models.JSONField(default=dict)
 
     agent_replies = models.PositiveIntegerField(default=0)
     reopens = models.PositiveIntegerField(default=0)
-    assignee_changes = models.PositiveIntegerField(default=0)
-    team_changes = models.PositiveIntegerField(default=0)
+    assignee_changes = models.PositiveIntegerField(default=0)  # assignee stations
+    team_changes = models.PositiveIntegerField(default=0)  # team transfers (group stations − 1)
     one_touch = models.BooleanField(null=True)  # NULL while unsolved
     two_touch = models.BooleanField(null=True)
     # Every next reply: [[reply instant (epoch seconds), seconds, business seconds], ...].
@@ -101,6 +102,10 @@ class TicketMetrics(models.Model):
     sla = models.JSONField(default=dict)
     sla_met = models.PositiveSmallIntegerField(default=0)
     sla_breached = models.PositiveSmallIntegerField(default=0)
+    # The last instant at which this ticket adds to any aggregate (doum.metrics.rollups.items;
+    # NULL: a running unsolved span). The exact path of doum.metrics.queries reads the rows
+    # with created_at < end and (active_until >= start or NULL).
+    active_until = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -163,6 +168,9 @@ class Rollup(models.Model):
     sums = models.JSONField(default=dict)
     sketches = models.JSONField(default=dict)
     hours = models.JSONField(default=list)
+    # counts["unsolved_in"] - counts["unsolved_out"], as a column: the backlog at the end of a
+    # day is one SUM over the days before it.
+    net_backlog = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

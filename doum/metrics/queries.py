@@ -5,20 +5,43 @@ Every function takes `Filters` (already scoped to what the viewer may see, see
 zone is one of DOUM_METRICS_TIME_ZONES and the filters are rollup dimensions), otherwise
 from TicketMetrics ("exact path"); each result says which in `source`.
 
-Contract for the dashboard, export and report code (implemented by the rollups work).
+Rollup path: the rows of the matching grain (team; agent when agents are filtered; channel
+when channels or priorities are), one query per figure, whatever the number of tickets. Exact
+path: the TicketMetrics rows that may count in the period (created before its end, active
+until after its start), run through the very same `rollups.items` and aggregated the same
+way, so both paths give identical numbers for whole local days. Medians and p90s come from
+the mergeable sketch on both paths (within 1 % of the nearest-rank value, see
+doum.metrics.sketch). `sla_attainment` reads TicketMetrics.sla (exact path) always.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Literal
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
-from doum.accounts.models import User
-from doum.tickets.models import Ticket
+from doum.accounts import roles
+from doum.accounts.models import Organization, Team, TeamMembership, User
+from doum.accounts.roles import Role
+from doum.metrics import rollups, sketch
+from doum.metrics.models import BacklogSpan, Rollup, TicketMetrics
+from doum.metrics.rollups import Delta
+from doum.tickets.models import (
+    Channel,
+    CustomField,
+    Priority,
+    Ticket,
+    TicketTag,
+    TicketType,
+)
 
 Source = Literal["rollup", "exact"]
 Period = Literal["day", "week", "month", "quarter"]
@@ -151,42 +174,775 @@ class FilterError(ValueError):
         self.field = field_name
 
 
+# --- parsing and scoping ---------------------------------------------------------------------
+
+PERIODS = (
+    "today",
+    "yesterday",
+    "this_week",
+    "last_week",
+    "last_7_days",
+    "last_30_days",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "custom",
+)
+DEFAULT_PERIOD = "last_30_days"
+MAX_DAYS = 732  # two years (a leap year included)
+NOTHING = -1  # a team id no team has: scoping that leaves nothing visible
+_MAX_IDS = 200
+_DAY = 86400
+AGE_BUCKETS = (
+    ("<1d", 0),
+    ("1-3d", _DAY),
+    ("3-7d", 3 * _DAY),
+    ("7-14d", 7 * _DAY),
+    ("14-30d", 14 * _DAY),
+    (">30d", 30 * _DAY),
+)
+
+
+def viewer_zone(viewer: User) -> str:
+    for name in (viewer.time_zone, settings.DOUM_DEFAULT_TIME_ZONE):
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return "UTC"
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """The instant the local day starts, in UTC."""
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_days(period: str, today: date) -> tuple[date, date]:
+    """[first day, day after the last) of a preset; "this_*" periods end with today."""
+    tomorrow = today + timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
+    month = today.replace(day=1)
+    quarter = _quarter_start(today)
+    table = {
+        "today": (today, tomorrow),
+        "yesterday": (today - timedelta(days=1), today),
+        "this_week": (monday, tomorrow),
+        "last_week": (monday - timedelta(days=7), monday),
+        "last_7_days": (today - timedelta(days=6), tomorrow),
+        "last_30_days": (today - timedelta(days=29), tomorrow),
+        "this_month": (month, tomorrow),
+        "last_month": (_add_months(month, -1), month),
+        "this_quarter": (quarter, tomorrow),
+        "last_quarter": (_add_months(quarter, -3), quarter),
+    }
+    return table[period]
+
+
+def _ids(params: Mapping[str, str], name: str) -> tuple[int, ...]:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return ()
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) > _MAX_IDS:
+        raise FilterError(name, _("Too many values."))
+    try:
+        ids = tuple(sorted({int(p) for p in parts}))
+    except ValueError:
+        raise FilterError(name, _("Enter whole numbers separated by commas.")) from None
+    if any(i <= 0 or i > 2**62 for i in ids):
+        raise FilterError(name, _("Enter whole numbers separated by commas."))
+    return ids
+
+
+def _choices(params: Mapping[str, str], name: str, allowed: Iterable[str]) -> tuple[str, ...]:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return ()
+    values = tuple(sorted({p.strip() for p in raw.split(",") if p.strip()}))
+    known = set(allowed)
+    for value in values:
+        if value not in known:
+            raise FilterError(name, _("Unknown value: %(value)s.") % {"value": value[:40]})
+    return values
+
+
+def _day(params: Mapping[str, str], name: str) -> date:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        raise FilterError(name, _("Enter a date."))
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(name, _("Enter a date as YYYY-MM-DD.")) from None
+    if day.year < 2000 or day.year > 2999:
+        raise FilterError(name, _("The date is out of range."))
+    return day
+
+
 def parse_filters(params: Mapping[str, str], *, viewer: User, now: datetime) -> Filters:
-    """Filters from a query string (period=, from=, to=, team=, agent=, channel=, ...)."""
-    raise NotImplementedError
+    """Filters from a query string (period=, from=, to=, team=, agent=, channel=, ...).
+
+    period: one of PERIODS (default last_30_days; "this_*" periods run up to the end of
+    today; last_7_days and last_30_days include today); custom takes from= and to= (dates,
+    both included, at most two years). Lists are comma separated: team=1,2 agent=5
+    channel=email priority=high type=incident tag=vip organization=3 custom=key:value.
+    hours=business reports durations in business hours. Every id is checked to exist.
+    """
+    zone = viewer_zone(viewer)
+    today = now.astimezone(ZoneInfo(zone)).date()
+    period = (params.get("period") or DEFAULT_PERIOD).strip()
+    if period not in PERIODS:
+        raise FilterError("period", _("Unknown period."))
+    if period == "custom":
+        first = _day(params, "from")
+        last = _day(params, "to")
+        if first > last:
+            raise FilterError("to", _("The end date is before the start date."))
+        if (last - first).days + 1 > MAX_DAYS:
+            raise FilterError("to", _("A period can be at most two years long."))
+        if first > today + timedelta(days=366):
+            raise FilterError("from", _("The date is out of range."))
+        start_day, end_day = first, last + timedelta(days=1)
+    else:
+        start_day, end_day = period_days(period, today)
+    hours = (params.get("hours") or "calendar").strip()
+    if hours not in ("calendar", "business"):
+        raise FilterError("hours", _("Choose calendar or business hours."))
+
+    team_ids = _ids(params, "team")
+    if team_ids and Team.objects.filter(pk__in=team_ids).count() != len(team_ids):
+        raise FilterError("team", _("Unknown team."))
+    agent_ids = _ids(params, "agent")
+    if agent_ids and User.objects.filter(
+        pk__in=agent_ids, role__in=roles.STAFF_ROLES
+    ).count() != len(agent_ids):
+        raise FilterError("agent", _("Unknown agent."))
+    organization_ids = _ids(params, "organization")
+    if organization_ids and Organization.objects.filter(pk__in=organization_ids).count() != len(
+        organization_ids
+    ):
+        raise FilterError("organization", _("Unknown organization."))
+    tags = tuple(
+        sorted({t.strip().lower() for t in (params.get("tag") or "").split(",") if t.strip()})
+    )
+    if len(tags) > _MAX_IDS or any(len(t) > 80 for t in tags):
+        raise FilterError("tag", _("Too many or too long tags."))
+    custom: list[tuple[str, str]] = []
+    raw_custom = (params.get("custom") or "").strip()
+    if raw_custom:
+        for part in raw_custom.split(","):
+            key, sep, value = part.partition(":")
+            key, value = key.strip(), value.strip()
+            if not sep or not re.fullmatch(r"[-a-zA-Z0-9_]{1,64}", key) or len(value) > 200:
+                raise FilterError("custom", _("Write custom field filters as key:value."))
+            custom.append((key, value))
+        keys = {k for k, _v in custom}
+        if CustomField.objects.filter(key__in=keys).values("key").distinct().count() != len(keys):
+            raise FilterError("custom", _("Unknown custom field."))
+    return Filters(
+        start=local_midnight(start_day, zone),
+        end=local_midnight(end_day, zone),
+        zone=zone,
+        business=hours == "business",
+        team_ids=team_ids,
+        agent_ids=agent_ids,
+        channels=_choices(params, "channel", Channel.values),
+        priorities=_choices(params, "priority", Priority.values),
+        types=_choices(params, "type", TicketType.values),
+        tags=tags,
+        organization_ids=organization_ids,
+        custom=tuple(sorted(custom)),
+    )
+
+
+def allowed_teams(viewer: User) -> set[int] | None:
+    """The teams whose figures the viewer may see; None = every team (and no team)."""
+    if viewer.is_active and viewer.role in roles.SEES_ALL_TICKETS:
+        return None
+    if not viewer.is_active or viewer.role == Role.CUSTOMER:
+        return set()
+    teams = set(TeamMembership.objects.filter(user_id=viewer.pk).values_list("team_id", flat=True))
+    if viewer.role == Role.TEAM_LEAD:
+        teams |= set(Team.objects.filter(lead_id=viewer.pk).values_list("pk", flat=True))
+    return teams
 
 
 def scope_filters(viewer: User, filters: Filters) -> Filters:
     """Narrow filters to what the viewer may see (agents: their teams; leads: their teams)."""
-    raise NotImplementedError
+    allowed = allowed_teams(viewer)
+    if allowed is None:
+        return filters
+    if filters.team_ids:
+        kept = tuple(sorted(set(filters.team_ids) & allowed))
+    else:
+        kept = tuple(sorted(allowed))
+    return replace(filters, team_ids=kept or (NOTHING,))
+
+
+# --- which path ------------------------------------------------------------------------------
+
+
+def _zones() -> list[str]:
+    from doum.metrics.refresh import zones
+
+    return zones()
+
+
+def _is_midnight(moment: datetime, zone: str) -> bool:
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.time() == time(0) and local_midnight(local.date(), zone) == moment
+
+
+def _exact_only(filters: Filters) -> bool:
+    return bool(filters.types or filters.tags or filters.organization_ids or filters.custom)
+
+
+def rollup_grain(filters: Filters, by: str | None = None) -> str | None:
+    """The rollup grain that answers these filters exactly, or None (exact path)."""
+    if filters.zone not in _zones() or _exact_only(filters):
+        return None
+    if not (_is_midnight(filters.start, filters.zone) and _is_midnight(filters.end, filters.zone)):
+        return None
+    agent = bool(filters.agent_ids) or by == "agent"
+    channel = bool(filters.channels or filters.priorities) or by in ("channel", "priority")
+    if agent and channel:
+        return None
+    if by not in (None, "team", "agent", "channel", "priority"):
+        return None
+    return "agent" if agent else "channel" if channel else "team"
+
+
+def _rollup_rows(filters: Filters, grain: str) -> QuerySet[Rollup]:
+    zone = ZoneInfo(filters.zone)
+    qs = Rollup.objects.filter(
+        zone=filters.zone,
+        grain=grain,
+        day__gte=filters.start.astimezone(zone).date(),
+        day__lt=filters.end.astimezone(zone).date(),
+    )
+    return _dimension_filter(qs, filters, team="team_key", agent="agent_key")
+
+
+def _dimension_filter(
+    qs: QuerySet[Any], filters: Filters, *, team: str, agent: str
+) -> QuerySet[Any]:
+    """Filter rows keyed like Rollup/BacklogSpan (0 = none) by the rollup dimensions."""
+    if filters.team_ids:
+        qs = qs.filter(**{f"{team}__in": filters.team_ids})
+    if filters.agent_ids:
+        qs = qs.filter(**{f"{agent}__in": filters.agent_ids})
+    if filters.channels:
+        qs = qs.filter(channel__in=filters.channels)
+    if filters.priorities:
+        qs = qs.filter(priority__in=filters.priorities)
+    return qs
+
+
+def _metric_rows(filters: Filters) -> QuerySet[TicketMetrics]:
+    """TicketMetrics rows matching every filter (no period condition)."""
+    qs = TicketMetrics.objects.filter(excluded=False)
+    if filters.team_ids:
+        cond = Q(team_id__in=filters.team_ids)
+        if 0 in filters.team_ids:
+            cond |= Q(team_id__isnull=True)
+        qs = qs.filter(cond)
+    if filters.agent_ids:
+        qs = qs.filter(assignee_id__in=filters.agent_ids)
+    if filters.channels:
+        qs = qs.filter(channel__in=filters.channels)
+    if filters.priorities:
+        qs = qs.filter(priority__in=filters.priorities)
+    if filters.types:
+        qs = qs.filter(type__in=filters.types)
+    if filters.organization_ids:
+        qs = qs.filter(organization_id__in=filters.organization_ids)
+    for name in filters.tags:
+        qs = qs.filter(ticket_id__in=TicketTag.objects.filter(tag__name=name).values("ticket_id"))
+    for key, value in filters.custom:
+        qs = qs.filter(
+            ticket_id__in=Ticket.objects.filter(**{f"custom_fields__{key}": value}).values("pk")
+        )
+    return qs
+
+
+def _candidates(filters: Filters) -> QuerySet[TicketMetrics]:
+    """Rows that may count in [start, end): created before the end, active after the start."""
+    return (
+        _metric_rows(filters)
+        .filter(created_at__lt=filters.end)
+        .filter(Q(active_until__isnull=True) | Q(active_until__gte=filters.start))
+    )
+
+
+def _items_in_range(
+    row: TicketMetrics, filters: Filters
+) -> Iterable[tuple[rollups.Item, datetime]]:
+    low, high = filters.start.timestamp(), filters.end.timestamp()
+    for item in rollups.items(rollups.values_of(row)):
+        if low <= item.at < high:
+            yield item, rollups.local(item.at, filters.zone)
+
+
+KeyFn = Callable[[TicketMetrics], list[str]]
+
+
+def _daily(filters: Filters, by: str | None = None) -> tuple[dict[str, dict[date, Delta]], Source]:
+    """Figures per group key ("" when not grouped) and local day, from the cheapest path."""
+    grain = rollup_grain(filters, by)
+    result: dict[str, dict[date, Delta]] = defaultdict(dict)
+    if grain is not None:
+        for row in _rollup_rows(filters, grain).only(
+            "day", "team_key", "agent_key", "channel", "priority",
+            "counts", "sums", "sketches", "hours",
+        ):  # fmt: skip
+            key = _rollup_key(row, by)
+            days = result[key]
+            delta = days.get(row.day)
+            if delta is None:
+                delta = days[row.day] = Delta()
+            delta.add(rollups.delta_of_row(row))
+        return result, "rollup"
+    metric_rows = list(_candidates(filters))
+    key_fn = _key_function(by, metric_rows)
+    for metric_row in metric_rows:
+        keys = key_fn(metric_row)
+        for item, moment in _items_in_range(metric_row, filters):
+            for key in keys:
+                days = result[key]
+                delta = days.get(moment.date())
+                if delta is None:
+                    delta = days[moment.date()] = Delta()
+                delta.add_item(item, moment.hour)
+    for days in result.values():
+        for delta in days.values():
+            delta.normalise()
+    return result, "exact"
+
+
+def _rollup_key(row: Rollup, by: str | None) -> str:
+    if by is None:
+        return ""
+    value: object = {
+        "team": row.team_key,
+        "agent": row.agent_key,
+        "channel": row.channel,
+        "priority": row.priority,
+    }[by]
+    return "" if value in (0, "") else str(value)
+
+
+def _key_function(by: str | None, rows: list[TicketMetrics]) -> KeyFn:
+    if by is None:
+        return lambda row: [""]
+    simple = {
+        "team": "team_id",
+        "agent": "assignee_id",
+        "channel": "channel",
+        "priority": "priority",
+        "type": "type",
+        "organization": "organization_id",
+    }
+    if by in simple:
+        attr = simple[by]
+
+        def one(row: TicketMetrics) -> list[str]:
+            value = getattr(row, attr)
+            return ["" if value in (None, "") else str(value)]
+
+        return one
+    ids = [row.ticket_id for row in rows]
+    if by == "tag":
+        tags: dict[int, list[str]] = defaultdict(list)
+        for start in range(0, len(ids), 5000):
+            for ticket_id, name in TicketTag.objects.filter(
+                ticket_id__in=ids[start : start + 5000]
+            ).values_list("ticket_id", "tag__name"):
+                tags[ticket_id].append(name)
+        return lambda row: sorted(tags.get(row.ticket_id, [])) or [""]
+    if by.startswith("custom:"):
+        key = by.removeprefix("custom:")
+        values: dict[int, str] = {}
+        for start in range(0, len(ids), 5000):
+            for pk, data in Ticket.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+                "pk", "custom_fields"
+            ):
+                found = (data or {}).get(key)
+                values[pk] = "" if found in (None, "") else str(found)
+        return lambda row: [values.get(row.ticket_id, "")]
+    raise FilterError("by", _("Unknown breakdown."))
+
+
+# --- shaping ---------------------------------------------------------------------------------
+
+
+def _stat(delta: Delta, name: str) -> Stat:
+    n, total = delta.sums.get(name, [0, 0])
+    buckets = delta.sketches.get(name, {})
+    return Stat(
+        n=n,
+        mean=total / n if n else None,
+        median=sketch.quantile(buckets, 0.5) if n else None,
+        p90=sketch.quantile(buckets, 0.9) if n else None,
+    )
+
+
+def _summary_of(delta: Delta, filters: Filters, backlog_end: int, source: Source) -> Summary:
+    suffix = "_bs" if filters.business else "_s"
+    return Summary(
+        created=delta.count("created"),
+        solved=delta.count("solved"),
+        reopened=delta.count("reopened"),
+        agent_replies=delta.count("agent_replies"),
+        one_touch=delta.count("one_touch"),
+        two_touch=delta.count("two_touch"),
+        sla_met=delta.count("sla_met"),
+        sla_breached=delta.count("sla_breached"),
+        durations={stem: _stat(delta, stem + suffix) for stem in DURATIONS},
+        status_seconds={s: _stat(delta, f"status_{s}") for s in rollups.STATUSES},
+        backlog_end=backlog_end,
+        source=source,
+    )
+
+
+def _total(days: Mapping[date, Delta]) -> Delta:
+    total = Delta()
+    for delta in days.values():
+        total.add(delta)
+    return total
 
 
 def summary(filters: Filters) -> Summary:
-    raise NotImplementedError
+    daily, source = _daily(filters)
+    backlog = _backlog_counts(filters, filters.end, None)
+    return _summary_of(_total(daily.get("", {})), filters, backlog.get("", 0), source)
+
+
+def _bucket_start(day: date, period: Period) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return _quarter_start(day)
+
+
+def _next_bucket(day: date, period: Period) -> date:
+    if period == "day":
+        return day + timedelta(days=1)
+    if period == "week":
+        return day + timedelta(days=7)
+    return _add_months(day, 1 if period == "month" else 3)
+
+
+def _value(delta: Delta, metric: str, business: bool) -> tuple[float | None, int]:
+    if "@" in metric:
+        stem, _sep, how = metric.partition("@")
+        if stem not in DURATIONS or how not in ("median", "p90", "mean"):
+            raise FilterError("metric", _("Unknown metric."))
+        stat = _stat(delta, stem + ("_bs" if business else "_s"))
+        return getattr(stat, how), stat.n
+    rates = {
+        "one_touch_rate": ("one_touch", ("solved",)),
+        "reopen_rate": ("reopened", ("solved",)),
+        "sla_rate": ("sla_met", ("sla_met", "sla_breached")),
+    }
+    if metric in rates:
+        numerator, denominators = rates[metric]
+        n = sum(delta.count(d) for d in denominators)
+        return (delta.count(numerator) / n if n else None), n
+    if metric in COUNT_METRICS:
+        value = delta.count(metric)
+        return float(value), value
+    raise FilterError("metric", _("Unknown metric."))
+
+
+COUNT_METRICS = (
+    "created",
+    "solved",
+    "reopened",
+    "agent_replies",
+    "one_touch",
+    "two_touch",
+    "sla_met",
+    "sla_breached",
+)
 
 
 def series(filters: Filters, metric: str, period: Period) -> Series:
-    raise NotImplementedError
+    if period not in ("day", "week", "month", "quarter"):
+        raise FilterError("period", _("Unknown period."))
+    zone = ZoneInfo(filters.zone)
+    first_day = filters.start.astimezone(zone).date()
+    end_local = filters.end.astimezone(zone)
+    last_day = end_local.date() if end_local.time() != time(0) else end_local.date() - timedelta(1)
+    starts = []
+    cursor = _bucket_start(first_day, period)
+    while cursor <= last_day:
+        starts.append(cursor)
+        cursor = _next_bucket(cursor, period)
+    if metric == "backlog":
+        return _backlog_series(filters, period, starts)
+    _value(Delta(), metric, filters.business)  # validates the name before any query
+    daily, source = _daily(filters)
+    buckets: dict[date, Delta] = {s: Delta() for s in starts}
+    for day, delta in daily.get("", {}).items():
+        buckets.setdefault(_bucket_start(day, period), Delta()).add(delta)
+    points = []
+    for start in starts:
+        value, n = _value(buckets[start], metric, filters.business)
+        points.append(Point(start=start, value=value, n=n))
+    return Series(metric=metric, period=period, points=points, source=source)
+
+
+def _backlog_series(filters: Filters, period: Period, starts: list[date]) -> Series:
+    """The backlog at the end of each bucket (or at filters.end for the last one)."""
+    points = []
+    source: Source = "rollup" if _backlog_zone(filters) is not None else "exact"
+    if source == "rollup" and rollup_grain(filters) is not None:
+        base = _backlog_counts(filters, filters.start, None).get("", 0)
+        daily, _source = _daily(filters)
+        nets = {day: delta.net_backlog for day, delta in daily.get("", {}).items()}
+        running = base
+        ordered = sorted(nets)
+        index = 0
+        for start in starts:
+            bucket_end = min(local_midnight(_next_bucket(start, period), filters.zone), filters.end)
+            end_day = bucket_end.astimezone(ZoneInfo(filters.zone)).date()
+            while index < len(ordered) and ordered[index] < end_day:
+                running += nets[ordered[index]]
+                index += 1
+            points.append(Point(start=start, value=float(running), n=running))
+        return Series(metric="backlog", period=period, points=points, source="rollup")
+    for start in starts:
+        bucket_end = min(local_midnight(_next_bucket(start, period), filters.zone), filters.end)
+        count = _backlog_counts(filters, bucket_end, None).get("", 0)
+        points.append(Point(start=start, value=float(count), n=count))
+    return Series(metric="backlog", period=period, points=points, source=source)
 
 
 def breakdown(filters: Filters, by: Dimension) -> list[BreakdownRow]:
-    raise NotImplementedError
+    if by not in ("team", "agent", "channel", "priority", "type", "organization", "tag") and (
+        not by.startswith("custom:")
+    ):
+        raise FilterError("by", _("Unknown breakdown."))
+    daily, source = _daily(filters, by)
+    backlog = _backlog_counts(filters, filters.end, by)
+    keys = sorted(set(daily) | set(backlog))
+    labels = _labels(by, keys)
+    return [
+        BreakdownRow(
+            key=key,
+            label=labels.get(key, key),
+            summary=_summary_of(_total(daily.get(key, {})), filters, backlog.get(key, 0), source),
+        )
+        for key in keys
+    ]
+
+
+def _labels(by: str, keys: list[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    none = {"": _("None")}
+    if by == "team":
+        return none | {str(pk): name for pk, name in Team.objects.filter(pk__in=ids).values_list("pk", "name")}  # fmt: skip  # noqa: E501
+    if by == "agent":
+        people = User.objects.filter(pk__in=ids).values_list("pk", "name")
+        return {"": _("Unassigned")} | {str(pk): name for pk, name in people}
+    if by == "organization":
+        orgs = Organization.objects.filter(pk__in=ids).values_list("pk", "name")
+        return none | {str(pk): name for pk, name in orgs}
+    choices = {"channel": Channel, "priority": Priority, "type": TicketType}.get(by)
+    if choices is not None:
+        return none | {str(v): str(label) for v, label in choices.choices}
+    return none
+
+
+# --- backlog ---------------------------------------------------------------------------------
+
+
+def _backlog_zone(filters: Filters) -> str | None:
+    """The zone whose rollups answer the backlog (the total does not depend on the zone)."""
+    if _exact_only(filters) or (filters.agent_ids and (filters.channels or filters.priorities)):
+        return None
+    configured = _zones()
+    if not configured:
+        return None
+    return filters.zone if filters.zone in configured else configured[0]
+
+
+_SPAN_KEYS = {
+    "team": "team_key",
+    "agent": "agent_key",
+    "channel": "channel",
+    "priority": "priority",
+}
+
+
+def _backlog_counts(filters: Filters, at: datetime, by: str | None) -> dict[str, int]:
+    """Unsolved tickets at `at` per group key: prefix sums of whole local days from the
+    rollups plus the spans that started or ended since local midnight; else the spans
+    stabbing `at` (exact)."""
+    zone = _backlog_zone(filters)
+    grain = None
+    if zone is not None and by in (None, "team", "agent", "channel", "priority"):
+        agent = bool(filters.agent_ids) or by == "agent"
+        channel = bool(filters.channels or filters.priorities) or by in ("channel", "priority")
+        grain = (
+            None if agent and channel else "agent" if agent else "channel" if channel else "team"
+        )
+    result: dict[str, int] = defaultdict(int)
+    if zone is not None and grain is not None:
+        day = at.astimezone(ZoneInfo(zone)).date()
+        midnight = local_midnight(day, zone)
+        rows = _dimension_filter(
+            Rollup.objects.filter(zone=zone, grain=grain, day__lt=day),
+            filters,
+            team="team_key",
+            agent="agent_key",
+        )
+        group = _SPAN_KEYS.get(by or "")
+        if group:
+            for key, net in rows.values_list(group).annotate(net=Sum("net_backlog")).order_by():
+                result[_key_str(key)] += net or 0
+        else:
+            result[""] += rows.aggregate(net=Sum("net_backlog"))["net"] or 0
+        spans = _dimension_filter(
+            BacklogSpan.objects.all(), filters, team="team_key", agent="agent_key"
+        )
+        started = Q(start__gte=midnight, start__lte=at)
+        ended = Q(end__gte=midnight, end__lte=at)
+        values = [group] if group else []
+        today = (
+            spans.filter(started | ended)
+            .values(*values)
+            .annotate(n_in=Count("pk", filter=started), n_out=Count("pk", filter=ended))
+            .order_by()
+        )
+        for row in today:
+            result[_key_str(row[group]) if group else ""] += row["n_in"] - row["n_out"]
+        return {k: v for k, v in result.items() if v or k == ""}
+    # Exact: the spans stabbing `at` of the matching tickets.
+    ticket_ids = _stabbing(filters, at).values_list("ticket_id", flat=True)
+    if by is None:
+        return {"": ticket_ids.count()}
+    stabbed = list(TicketMetrics.objects.filter(ticket_id__in=list(ticket_ids)))
+    key_fn = _key_function(by, stabbed)
+    for metric_row in stabbed:
+        for key in key_fn(metric_row):
+            result[key] += 1
+    return dict(result)
+
+
+def _key_str(value: object) -> str:
+    return "" if value in (None, 0, "") else str(value)
+
+
+def _stabbing(filters: Filters, at: datetime) -> QuerySet[BacklogSpan]:
+    qs = BacklogSpan.objects.filter(start__lte=at).filter(Q(end__isnull=True) | Q(end__gt=at))
+    if _exact_only(filters) or (filters.agent_ids and (filters.channels or filters.priorities)):
+        return qs.filter(ticket_id__in=_metric_rows(filters).values("ticket_id"))
+    return _dimension_filter(qs, filters, team="team_key", agent="agent_key")
 
 
 def backlog_at(filters: Filters, at: datetime) -> Backlog:
-    raise NotImplementedError
+    total = _backlog_counts(filters, at, None).get("", 0)
+    window = _stabbing(filters, at).filter(
+        start__gt=at - timedelta(days=30), ticket_created_at__gt=at - timedelta(days=30)
+    )
+    counts: dict[str, Any] = {}
+    bounds = [low for _label, low in AGE_BUCKETS]
+    for index, (label, low) in enumerate(AGE_BUCKETS[:-1]):
+        high = bounds[index + 1]
+        counts[label] = Count(
+            "pk",
+            filter=Q(
+                ticket_created_at__lte=at - timedelta(seconds=low),
+                ticket_created_at__gt=at - timedelta(seconds=high),
+            ),
+        )
+    found = window.aggregate(**counts)
+    ages = [(label, low, found[label] or 0) for label, low in AGE_BUCKETS[:-1]]
+    ages.append((AGE_BUCKETS[-1][0], AGE_BUCKETS[-1][1], total - sum(a[2] for a in ages)))
+    source: Source = "rollup" if _backlog_zone(filters) is not None else "exact"
+    return Backlog(at=at, total=total, ages=ages, source=source)
+
+
+# --- the rest --------------------------------------------------------------------------------
 
 
 def heatmap(filters: Filters) -> Heatmap:
-    raise NotImplementedError
+    daily, source = _daily(filters)
+    counts = [[0] * 24 for _day in range(7)]
+    for day, delta in daily.get("", {}).items():
+        row = counts[day.weekday()]
+        for hour, n in enumerate(delta.hours):
+            row[hour] += n
+    return Heatmap(counts=counts, source=source)
+
+
+def _sla_instant(row: TicketMetrics) -> datetime:
+    return row.solved_at if row.solved_at is not None else row.created_at
 
 
 def sla_attainment(filters: Filters) -> list[SlaRow]:
-    raise NotImplementedError
+    """Targets met and breached per policy, counted where summary counts them (the solve
+    day, or the created day while unsolved); always the exact path (TicketMetrics.sla)."""
+    from doum.sla.models import SlaPolicy
+
+    tally: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    rows = _candidates(filters).filter(merged=False).exclude(sla={})
+    for row in rows.only("ticket_id", "sla_policy_id", "sla", "solved_at", "created_at"):
+        if not filters.start <= _sla_instant(row) < filters.end:
+            continue
+        for target, outcome in (row.sla or {}).items():
+            if outcome in ("met", "breached"):
+                tally[(row.sla_policy_id, target)][0 if outcome == "met" else 1] += 1
+    ids = {pid for pid, _t in tally if pid}
+    names = dict(SlaPolicy.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [
+        SlaRow(
+            policy_id=pid,
+            policy_name=names.get(pid, _("No policy")) if pid else _("No policy"),
+            target=target,
+            met=met,
+            breached=breached,
+        )
+        for (pid, target), (met, breached) in sorted(
+            tally.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])
+        )
+    ]
+
+
+DRILL_METRICS = (*COUNT_METRICS, "backlog", *DURATIONS)
 
 
 def drill_down(viewer: User, filters: Filters, metric: str) -> QuerySet[Ticket]:
     """The tickets behind a number: `metric` is "created", "solved", "backlog", "reopened",
     "one_touch", "sla_breached", a DURATIONS name, ... — the same tickets the figure counts,
     and only tickets the viewer may see."""
-    raise NotImplementedError
+    from doum.tickets.selectors import visible_tickets
+
+    if metric not in DRILL_METRICS:
+        raise FilterError("metric", _("Unknown metric."))
+    visible = visible_tickets(viewer)
+    if metric == "backlog":
+        ids = _stabbing(filters, filters.end).values("ticket_id")
+        return visible.filter(pk__in=ids)
+    names = {metric} if metric in COUNT_METRICS else {f"{metric}_s", f"{metric}_bs"}
+    matched = []
+    for row in _candidates(filters):
+        if any(item.name in names for item, _moment in _items_in_range(row, filters)):
+            matched.append(row.ticket_id)
+    return visible.filter(pk__in=matched)

@@ -1,7 +1,379 @@
-"""Keeping TicketMetrics, BacklogSpan and Rollup current (filled in by the rollups work)."""
+"""Keeping TicketMetrics, BacklogSpan and Rollup current.
+
+* Every committed ticket change (historical ones too: imports and demo data must reach the
+  metrics) upserts one `MetricsDirty` row: one statement, nothing else on the request path.
+* `run()` (the scheduler job "metrics.refresh", every 30 s) takes the marks in batches. One
+  transaction per batch: claim and delete the marks (PostgreSQL: one
+  `DELETE ... WHERE ticket_id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`, so two workers
+  never take the same ticket; SQLite serialises writers with BEGIN IMMEDIATE), load the old
+  TicketMetrics rows, compute the new values (`loading.compute_many`), diff the old and new
+  contributions per rollup key for every zone of DOUM_METRICS_TIME_ZONES (tickets whose
+  dimensions and counted items did not change are skipped), sum the whole batch,
+  read the affected rollup rows once (one query per grain and zone) and rewrite them in bulk
+  (DELETE by id + multi-row INSERT; rows whose figures all fall to zero disappear), rewrite
+  the moved tickets' BacklogSpan rows and upsert TicketMetrics (INSERT ... ON CONFLICT).
+* A mark written while a batch runs is not lost: the batch deleted the old mark inside its
+  transaction, so the new upsert either waits for the batch to commit and then inserts a
+  fresh mark (PostgreSQL: the deleted row is locked until commit; SQLite: the writer waits),
+  or commits before the batch claimed it, in which case the batch already reads that change
+  (the hook runs after the change committed).
+* Concurrent refreshers touch the same rollup rows: each batch (from reading the old
+  TicketMetrics rows to writing the rollups) holds a transaction-scoped advisory lock on
+  PostgreSQL (SQLite has one writer anyway), so batches apply one after the other; claiming
+  with SKIP LOCKED still keeps two workers off the same ticket.
+* `rebuild()` empties the derived tables and recomputes every ticket through the same batch
+  code path as `run()`.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from doum.core import clock, scheduler
+from doum.metrics import rollups
+from doum.metrics.definitions import DEFINITIONS_VERSION, TicketMetricValues
+from doum.metrics.models import BacklogSpan, MetricsDirty, Rollup, TicketMetrics
+from doum.metrics.rollups import Delta, RollupKey
+from doum.tickets import hooks
+from doum.tickets.hooks import TicketChange
+from doum.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+_LOCK_KEY = 0x646F756D6D6574  # "doummet": the rollup writers' advisory lock
+_METRIC_FIELDS = [
+    "definitions_version",
+    "ticket_version",
+    "computed_at",
+    "brand_id",
+    "team_id",
+    "assignee_id",
+    "organization_id",
+    "requester_id",
+    "channel",
+    "priority",
+    "type",
+    "status",
+    "excluded",
+    "merged",
+    "agent_created",
+    "imported",
+    "created_at",
+    "first_reply_at",
+    "first_solved_at",
+    "solved_at",
+    "first_reply_s",
+    "first_reply_bs",
+    "first_resolution_s",
+    "first_resolution_bs",
+    "full_resolution_s",
+    "full_resolution_bs",
+    "requester_wait_s",
+    "requester_wait_bs",
+    "agent_wait_s",
+    "agent_wait_bs",
+    "on_hold_s",
+    "on_hold_bs",
+    "agent_work_s",
+    "agent_work_bs",
+    "status_seconds",
+    "agent_replies",
+    "reopens",
+    "assignee_changes",
+    "team_changes",
+    "one_touch",
+    "two_touch",
+    "next_replies",
+    "unsolved_spans",
+    "sla_policy_id",
+    "sla",
+    "sla_met",
+    "sla_breached",
+    "active_until",
+]
+
+
+def zones() -> list[str]:
+    configured = getattr(settings, "DOUM_METRICS_TIME_ZONES", None) or [
+        settings.DOUM_DEFAULT_TIME_ZONE
+    ]
+    return list(dict.fromkeys(configured))
+
+
+# --- marking ---------------------------------------------------------------------------------
+
+
+def mark(ticket_ids: Sequence[int]) -> None:
+    """Mark tickets for recomputation (one INSERT ... ON CONFLICT DO UPDATE)."""
+    if not ticket_ids:
+        return
+    now = clock.now()
+    MetricsDirty.objects.bulk_create(
+        [MetricsDirty(ticket_id=i, marked_at=now) for i in sorted(set(ticket_ids))],
+        update_conflicts=True,
+        unique_fields=["ticket_id"],
+        update_fields=["marked_at"],
+    )
+
+
+def on_ticket_changed(change: TicketChange) -> None:
+    mark([change.ticket_id])
+
 
 def connect() -> None:
-    """Register the ticket listener and the scheduler jobs."""
+    """Register the ticket listener and the scheduler job (called from MetricsConfig.ready)."""
+    hooks.register(on_ticket_changed)
+    scheduler.every("metrics.refresh", seconds=30, task="doum.metrics.tasks.refresh_task")
+
+
+# --- the batch -------------------------------------------------------------------------------
+
+
+def _claim(size: int) -> list[int]:
+    table = connection.ops.quote_name(MetricsDirty._meta.db_table)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE ticket_id IN ("  # noqa: S608 - table name only
+                f"SELECT ticket_id FROM {table} ORDER BY marked_at, ticket_id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED) RETURNING ticket_id",
+                [size],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    ids = list(
+        MetricsDirty.objects.order_by("marked_at", "ticket_id").values_list("ticket_id", flat=True)[
+            :size
+        ]
+    )
+    if ids:
+        MetricsDirty.objects.filter(ticket_id__in=ids).delete()
+    return sorted(ids)
+
+
+def _compute(ticket_ids: Sequence[int]) -> list[TicketMetricValues]:
+    from doum.metrics import loading
+
+    return loading.compute_many(list(ticket_ids))
+
+
+def process(ticket_ids: Sequence[int]) -> int:
+    """Recompute these tickets and move the rollups by the difference (inside a transaction)."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return 0
+    # Before the old rows are read: a rebuild (or another refresher) committing between this
+    # read and the rollup write would otherwise have the old contribution subtracted twice.
+    _lock_rollups()
+    old = {row.ticket_id: row for row in TicketMetrics.objects.filter(ticket_id__in=ids)}
+    new = {v.ticket_id: v for v in _compute(ids)}
+    old_values = {tid: rollups.values_of(row) for tid, row in old.items()}
+    # Only tickets whose figures moved: same dimensions and same items add nothing.
+    moved = []
+    for tid in ids:
+        before, after = old_values.get(tid), new.get(tid)
+        if before is None or after is None or rollups.signature(before) != rollups.signature(after):
+            moved.append(tid)
+    deltas: dict[str, dict[RollupKey, Delta]] = {}
+    for zone in zones():
+        fine: dict[tuple[object, ...], Delta] = {}
+        sides: list[tuple[TicketMetricValues, int]] = []
+        for tid in moved:
+            if tid in old_values:
+                sides.append((old_values[tid], -1))
+            if tid in new:
+                sides.append((new[tid], 1))
+        for values, sign in sides:
+            dims = rollups.dimensions(values)
+            for day, delta in rollups.by_day(values, zone).items():
+                target = fine.get((day, *dims))
+                if target is None:
+                    target = fine[(day, *dims)] = Delta()
+                target.add(delta, sign)
+        deltas[zone] = rollups.expand(fine)
+    _apply(deltas)
+    _write_spans(moved, new)  # equal signatures have equal spans
+    _write_metrics(ids, old, new)
+    return len(ids)
+
+
+def _lock_rollups() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
+    creates: list[Rollup] = []
+    replaced: list[int] = []
+    for zone, per in deltas.items():
+        needed = dict(rollups.nonzero(per))
+        if not needed:
+            continue
+        existing: dict[RollupKey, Rollup] = {}
+        for grain in rollups.GRAINS:
+            keys = [k for k in needed if k.grain == grain]
+            if not keys:
+                continue
+            qs = Rollup.objects.filter(
+                zone=zone,
+                grain=grain,
+                day__in={k.day for k in keys},
+                team_key__in={k.team_key for k in keys},
+            )
+            if grain == "agent":
+                qs = qs.filter(agent_key__in={k.agent_key for k in keys})
+            if grain == "channel":  # (a superset of the keys: filtered again below)
+                qs = qs.filter(
+                    channel__in={k.channel for k in keys},
+                    priority__in={k.priority for k in keys},
+                )
+            for row in qs:
+                key = RollupKey(
+                    row.grain, row.day, row.team_key, row.agent_key, row.channel, row.priority
+                )
+                existing[key] = row
+        for key, delta in needed.items():
+            stored = existing.get(key)
+            current = rollups.delta_of_row(stored) if stored is not None else Delta()
+            current.add(delta)
+            if stored is not None:
+                replaced.append(stored.pk)
+            if current.is_zero():
+                continue
+            fresh = Rollup(
+                zone=zone,
+                grain=key.grain,
+                day=key.day,
+                team_key=key.team_key,
+                agent_key=key.agent_key,
+                channel=key.channel,
+                priority=key.priority,
+            )
+            rollups.write_row(fresh, current)
+            creates.append(fresh)
+    # Rewriting the touched rows (DELETE by id + one multi-row INSERT) is far cheaper than
+    # Django's bulk_update (one CASE per column per row) and leaves no all-zero rows.
+    for start in range(0, len(replaced), 5000):
+        Rollup.objects.filter(pk__in=replaced[start : start + 5000]).delete()
+    if creates:
+        Rollup.objects.bulk_create(creates, batch_size=500)
+
+
+def _moment(epoch: int | float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _write_spans(ids: Sequence[int], new: dict[int, TicketMetricValues]) -> None:
+    BacklogSpan.objects.filter(ticket_id__in=ids).delete()
+    spans = []
+    for tid in ids:
+        values = new.get(tid)
+        if values is None or values.excluded:
+            continue
+        for start, end in values.unsolved_spans:
+            if start is None:
+                continue
+            spans.append(
+                BacklogSpan(
+                    ticket_id=values.ticket_id,
+                    start=_moment(start),
+                    end=_moment(end) if end is not None else None,
+                    ticket_created_at=values.created_at,
+                    team_key=values.team_id or 0,
+                    agent_key=values.assignee_id or 0,
+                    channel=values.channel,
+                    priority=values.priority,
+                )
+            )
+    if spans:
+        BacklogSpan.objects.bulk_create(spans, batch_size=1000)
+
+
+def _write_metrics(
+    ids: Sequence[int], old: dict[int, TicketMetrics], new: dict[int, TicketMetricValues]
+) -> None:
+    gone = [tid for tid in old if tid not in new]
+    if gone:
+        TicketMetrics.objects.filter(ticket_id__in=gone).delete()
+    if not new:
+        return
+    now = clock.now()
+    rows = []
+    for values in new.values():
+        row = TicketMetrics(
+            definitions_version=DEFINITIONS_VERSION,
+            computed_at=now,
+            active_until=rollups.active_until(values),
+        )
+        for name in _METRIC_FIELDS:
+            if name in ("definitions_version", "computed_at", "active_until"):
+                continue
+            setattr(row, name, getattr(values, name))
+        row.ticket_id = values.ticket_id
+        rows.append(row)
+    TicketMetrics.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=_METRIC_FIELDS,
+        batch_size=500,
+    )
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def run(limit: int | None = None, *, batch: int = BATCH) -> int:
+    """Recompute the marked tickets (at most `limit`); how many were recomputed."""
+    done = 0
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        with transaction.atomic():
+            ids = _claim(size)
+            process(ids)
+        done += len(ids)
+        if len(ids) < size:
+            break
+    return done
+
+
+def rebuild(batch: int = 2000) -> int:
+    """Empty TicketMetrics, Rollup and BacklogSpan and recompute every ticket from its events."""
+    with transaction.atomic():
+        _lock_rollups()
+        Rollup.objects.all().delete()
+        BacklogSpan.objects.all().delete()
+        TicketMetrics.objects.all().delete()
+    done = 0
+    last = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            MetricsDirty.objects.filter(ticket_id__in=ids).delete()
+            process(ids)
+        done += len(ids)
+        last = ids[-1]
+    return done
+
+
+def status() -> dict[str, object]:
+    return {
+        "dirty": MetricsDirty.objects.count(),
+        "ticket_metrics": TicketMetrics.objects.count(),
+        "rollups": Rollup.objects.count(),
+        "backlog_spans": BacklogSpan.objects.count(),
+        "zones": zones(),
+        "stale_definitions": TicketMetrics.objects.exclude(
+            definitions_version=DEFINITIONS_VERSION
+        ).count(),
+    }
