@@ -116,6 +116,7 @@ class OutboundKind(models.TextChoices):
     CUSTOMER_REPLY = "customer_reply", _("Customer reply notification")
     RULE = "rule", _("Mail sent by a trigger or automation")
     ESCALATION = "escalation", _("SLA warning or breach notification")
+    REPORT = "report", _("Scheduled report")
 
 
 class OutboundStatus(models.TextChoices):
@@ -149,6 +150,9 @@ class OutboundMessage(models.Model):
     subject = models.CharField(max_length=1000)
     body_text = models.TextField()
     body_html = models.TextField(blank=True, default="")
+    # Files from default storage sent with the message (scheduled reports):
+    # [{"storage_key": ..., "filename": ..., "content_type": ...}, ...]
+    attachments = models.JSONField(default=list, blank=True)
     is_automatic = models.BooleanField(default=False)  # Auto-Submitted other than "no"
     status = models.CharField(
         max_length=12, choices=OutboundStatus.choices, default=OutboundStatus.QUEUED

@@ -23,7 +23,7 @@ import logging
 import random
 import re
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import HeaderParseError
@@ -31,6 +31,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage as StdlibEmailMessage
 from email.policy import Policy
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -87,7 +88,7 @@ _MID = re.compile(r"^[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+$")
 def queue_message(
     *,
     kind: str,
-    ticket: Ticket,
+    ticket: Ticket | None,
     to: Sequence[str],
     cc: Sequence[str] = (),
     subject: str,
@@ -99,6 +100,7 @@ def queue_message(
     in_reply_to: str = "",
     references: Sequence[str] = (),
     agent_name: str = "",
+    attachments: Sequence[Mapping[str, str]] = (),
 ) -> OutboundMessage:
     """Write one outbound message for `ticket` and enqueue its sending after commit.
 
@@ -109,12 +111,29 @@ def queue_message(
     the brand's name. `in_reply_to`/`references` are added to the ticket's own thread (its
     inbound Message-IDs and earlier outbound ones). Returns the row; its status is "queued",
     or "suppressed" with `suppressed_reason` when nobody is left to send it to.
+
+    `ticket` None: mail about no ticket (scheduled reports): sent from the default address,
+    no thread, no reply token, the subject as given. `attachments`: files already in the
+    default storage, sent with the message (`{"storage_key", "filename", "content_type"}`).
     """
     if is_automatic and auto_value != auto_submitted_for(kind):
         raise ValueError(f"{kind} mail is {auto_submitted_for(kind)}, not {auto_value}")
     now = clock.now()
     wanted_to = clean_addresses(to)
     wanted_cc = [a for a in clean_addresses(cc) if a not in wanted_to]
+    files = [_clean_attachment(a) for a in attachments]
+    if ticket is None:
+        return _queue_without_ticket(
+            kind=kind,
+            to=wanted_to,
+            cc=wanted_cc,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            is_automatic=is_automatic,
+            attachments=files,
+            now=now,
+        )
     mailbox = mailbox_for(ticket)
     from_address = mailbox.address.lower() if mailbox else addresses.default_from_address()
     brand_name = single_line(ticket.brand.name)
@@ -154,6 +173,7 @@ def queue_message(
             subject=ticket_subject(ticket.pk, subject),
             body_text=body_text,
             body_html=body_html,
+            attachments=files,
             is_automatic=is_automatic,
             status=OutboundStatus.SUPPRESSED if reason else OutboundStatus.QUEUED,
             suppressed_reason=reason[:200],
@@ -163,6 +183,62 @@ def queue_message(
             msg_id = msg.pk
             transaction.on_commit(lambda: enqueue_send(msg_id))
     return msg
+
+
+def _clean_attachment(item: Mapping[str, str]) -> dict[str, str]:
+    key = str(item.get("storage_key") or "")
+    if not key or ".." in key.split("/") or key.startswith("/"):
+        raise ValueError(f"not a storage key: {key[:100]!r}")
+    return {
+        "storage_key": key,
+        "filename": single_line(str(item.get("filename") or "attachment"))[:200],
+        "content_type": single_line(str(item.get("content_type") or "application/octet-stream")),
+    }
+
+
+def _queue_without_ticket(
+    *,
+    kind: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str,
+    is_automatic: bool,
+    attachments: list[dict[str, str]],
+    now: datetime,
+) -> OutboundMessage:
+    """A message about no ticket (a scheduled report): the default sender, no thread."""
+    send_to, send_cc, reason = _deliverable(to, cc)
+    if not reason and is_automatic:
+        send_to, send_cc, reason = _within_loop_caps(None, send_to, send_cc, now)
+    if reason:
+        log.warning("outbound %s suppressed: %s", kind, reason)
+    with transaction.atomic():
+        msg = OutboundMessage.objects.create(
+            kind=kind,
+            message_id=addresses.make_message_id(),
+            from_address=addresses.default_from_address(),
+            from_name=_default_from_name(),
+            to=send_to if not reason else to,
+            cc=send_cc if not reason else cc,
+            subject=single_line(subject)[:SUBJECT_MAX],
+            body_text=body_text,
+            body_html=body_html,
+            attachments=attachments,
+            is_automatic=is_automatic,
+            status=OutboundStatus.SUPPRESSED if reason else OutboundStatus.QUEUED,
+            suppressed_reason=reason[:200],
+            created_at=now,
+        )
+        if not reason:
+            msg_id = msg.pk
+            transaction.on_commit(lambda: enqueue_send(msg_id))
+    return msg
+
+
+def _default_from_name() -> str:
+    return single_line(parseaddr(str(settings.DEFAULT_FROM_EMAIL))[0])[:200] or "Doum"
 
 
 def clean_addresses(values: Iterable[str]) -> list[str]:
@@ -200,15 +276,16 @@ def _deliverable(to: list[str], cc: list[str]) -> tuple[list[str], list[str], st
 
 
 def _within_loop_caps(
-    ticket_id: int, to: list[str], cc: list[str], now: datetime
+    ticket_id: int | None, to: list[str], cc: list[str], now: datetime
 ) -> tuple[list[str], list[str], str]:
-    """The loop caps for automatic mail: per ticket, then per recipient (across tickets)."""
+    """The loop caps for automatic mail: per ticket, then per recipient (across tickets).
+    Mail about no ticket (`ticket_id` None) has only the per-recipient cap."""
     minutes = int(settings.DOUM_MAIL_AUTO_WINDOW_MINUTES)
     recent = OutboundMessage.objects.filter(
         is_automatic=True, created_at__gt=now - timedelta(minutes=minutes)
     ).exclude(status=OutboundStatus.SUPPRESSED)
     per_ticket = int(settings.DOUM_MAIL_AUTO_PER_TICKET)
-    if recent.filter(ticket_id=ticket_id).count() >= per_ticket:
+    if ticket_id is not None and recent.filter(ticket_id=ticket_id).count() >= per_ticket:
         return (
             to,
             cc,
@@ -394,6 +471,18 @@ def build_email(msg: OutboundMessage) -> DoumEmail:
                     log.warning("outbound %s: attachment %s is missing; sent without", msg.pk, a.pk)
                     continue
                 email.attach(single_line(a.filename), data, single_line(a.content_type))
+    for item in msg.attachments or []:
+        try:
+            with default_storage.open(str(item["storage_key"]), "rb") as f:
+                data = f.read()
+        except (OSError, KeyError, TypeError):
+            log.warning("outbound %s: attached file %r is missing; sent without", msg.pk, item)
+            continue
+        email.attach(
+            single_line(str(item.get("filename") or "attachment")),
+            data,
+            single_line(str(item.get("content_type") or "application/octet-stream")),
+        )
     return email
 
 

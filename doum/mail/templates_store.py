@@ -53,8 +53,11 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     "sla": frozenset({"target", "state", "deadline"}),
     "portal_url": None,
 }
-# Mail kinds with an editable template (mail sent by a rule carries the rule's own text).
-TEMPLATE_KINDS = tuple(k for k in OutboundKind.values if k != OutboundKind.RULE)
+# Mail kinds with an editable template (mail sent by a rule carries the rule's own text; a
+# scheduled report's mail is written by doum.reports.rendering).
+TEMPLATE_KINDS = tuple(
+    k for k in OutboundKind.values if k not in (OutboundKind.RULE, OutboundKind.REPORT)
+)
 ALLOWED_TAGS = frozenset({"if", "elif", "else", "endif", "firstof", "comment", "endcomment"})
 
 # --- the built-in templates -----------------------------------------------------------------

@@ -2,5 +2,7 @@
 
 from django.urls import URLPattern
 
+from doum.reports.views import exports, scheduled
+
 app_name = "reports"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [*exports.urlpatterns, *scheduled.urlpatterns]

@@ -1,0 +1,1 @@
+"""Pages of the reports app: exports (exports.py) and scheduled reports (scheduled.py)."""

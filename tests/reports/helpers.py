@@ -1,0 +1,49 @@
+"""Running queued background tasks inside a test (as `db_worker --batch` does), and the
+tickets the export tests share."""
+
+from __future__ import annotations
+
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from doum.tickets import actions as tickets
+from doum.tickets.models import Ticket, Via
+from tests.personas import World
+
+
+def run_tasks(queue: str = "default") -> list[DBTaskResult]:
+    worker = Worker(
+        queue_names=[queue],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    ran: list[DBTaskResult] = []
+    for _ in range(100):
+        task = DBTaskResult.objects.ready().filter(queue_name=queue).first()
+        if task is None:
+            break
+        task.claim("test-worker")
+        worker.run_task(task)
+        task.refresh_from_db()
+        ran.append(task)
+    assert all(t.status == "SUCCESSFUL" for t in ran), [t.traceback for t in ran]
+    return ran
+
+
+def technical_ticket(w: World, subject: str = "Technical secret: server down") -> Ticket:
+    t = tickets.do_create_ticket(actor=w.outsider, via=Via.PORTAL, subject=subject, body="help")
+    tickets.do_assign(
+        t, actor=w.admin, via=Via.WEB, assignee_id=w.tech_agent.pk, team_id=w.technical.pk
+    )
+    return t
+
+
+def billing_ticket(w: World, subject: str) -> Ticket:
+    t = tickets.do_create_ticket(actor=w.customer, via=Via.PORTAL, subject=subject, body="x")
+    tickets.do_assign(t, actor=w.admin, via=Via.WEB, assignee_id=w.agent.pk, team_id=w.billing.pk)
+    return t
