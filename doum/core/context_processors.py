@@ -27,6 +27,7 @@ _LINKS: tuple[tuple[str, str | Promise, frozenset[str] | None, str], ...] = (
     ("tickets:list", _("Tickets"), None, "t"),
     ("tickets:new", _("New ticket"), roles.EDITS_TICKETS, "c"),
     ("accounts:people", _("Customers"), None, ""),
+    ("metrics:index", _("Analytics"), None, ""),
     ("settings:index", _("Settings"), roles.MANAGES_PEOPLE, ""),
 )
 

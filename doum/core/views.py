@@ -64,6 +64,8 @@ SETTINGS_SECTIONS = (
     ("settings:macros", _("Macros"), _("Shared replies and actions agents apply in one click.")),
     ("settings:routing", _("Routing"), _("How each team assigns tickets; skills and capacity.")),
     ("settings:webhooks", _("Webhooks"), _("Signed ticket events sent to other systems.")),
+    ("metrics:settings", _("Analytics"), _("Cost per agent hour and goals for dashboards.")),
+    ("reports:scheduled", _("Scheduled reports"), _("Dashboards mailed as PDF or XLSX.")),
 )
 # Sections only admins may open (the others are for managers and admins).
 ADMIN_SECTIONS = frozenset(

@@ -2,5 +2,7 @@
 
 from django.urls import URLPattern
 
+from doum.metrics.views import urlpatterns as view_patterns
+
 app_name = "metrics"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [*view_patterns]
