@@ -59,6 +59,7 @@ from doum.tickets.models import (
     TicketFollower,
     TicketTag,
     TicketType,
+    Via,
 )
 from doum.tickets.permissions import (
     check_can_comment,
@@ -106,12 +107,17 @@ def do_create_ticket(
     customer = actor.role == Role.CUSTOMER
     if not actor.is_active:
         raise Forbidden(_("Inactive users cannot open tickets."))
+    # An imported ticket keeps its origin (the source system's id and channel) even when
+    # the customer opened it: the history file says so, not the customer.
+    origin_given = via != Via.IMPORT
     if customer:
         given = {
             "assignee": assignee_id, "team": team_id, "status": status,
             "tags": list(tags) or None, "followers": list(follower_ids) or None,
-            "external_id": external_id,
-            "channel": channel if channel not in (None, _default_channel(via)) else None,
+            "external_id": external_id if origin_given else None,
+            "channel": (
+                channel if origin_given and channel not in (None, _default_channel(via)) else None
+            ),
             "priority": priority if priority != Priority.NORMAL else None,
             "type": type if type != TicketType.QUESTION else None,
         }  # fmt: skip
