@@ -49,7 +49,10 @@ def do_set_goal(
     """Create or replace the goal for ``metric`` of one team or one agent."""
     _check(actor)
     if metric not in GOAL_METRICS:
-        raise InvalidInput(_("Goals can be set for: %s.") % ", ".join(GOAL_METRICS), field="metric")
+        raise InvalidInput(
+            _("Goals can be set for: %(metrics)s.") % {"metrics": ", ".join(GOAL_METRICS)},
+            field="metric",
+        )
     if not isinstance(target, int | float) or math.isnan(target) or math.isinf(target):
         raise InvalidInput(_("Enter a number."), field="target")
     if target < 0:
@@ -148,7 +151,10 @@ def do_update_analytics_settings(
         )
     currency = (currency or "").strip().upper()
     if currency not in CURRENCIES:
-        raise InvalidInput(_("Choose one of: %s.") % ", ".join(CURRENCIES), field="currency")
+        raise InvalidInput(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CURRENCIES)},
+            field="currency",
+        )
     settings, _created = AnalyticsSettings.objects.select_for_update().get_or_create(pk=1)
     before = {
         "hourly_cost": str(settings.hourly_cost),

@@ -323,7 +323,9 @@ def load_filters(viewer: User, params: Mapping[str, str], now: datetime) -> Filt
     except queries.FilterError as error:
         return FilterState(dict(params), None, str(error), error.field)
     except (OverflowError, ValueError) as error:  # a value the parser let through
-        return FilterState(dict(params), None, _("A filter value is not valid: %s") % error)
+        return FilterState(
+            dict(params), None, _("A filter value is not valid: %(error)s") % {"error": error}
+        )
     return FilterState(dict(params), scoped)
 
 
