@@ -39,9 +39,9 @@ from doum.accounts import actions as accounts
 from doum.accounts.models import Brand, Organization, Team, User
 from doum.accounts.roles import Role
 from doum.core import clock
-from doum.metrics import refresh as metrics_refresh
 from doum.core import demo_content as content
 from doum.core.demo_content import DEMO_PASSWORD, STAFF, Texts, Topic
+from doum.metrics import refresh as metrics_refresh
 from doum.tickets import actions as tickets
 from doum.tickets.models import (
     Channel,
