@@ -57,6 +57,8 @@ DURATIONS = (
     "on_hold",
     "agent_work",
 )
+# What a per-agent table shows of the durations (breakdown(..., durations=AGENT_TABLE)).
+AGENT_TABLE = ("first_reply", "full_resolution")
 # Breakdown dimensions: "team", "agent", "channel", "priority", "type", "organization",
 # "tag", "custom:<key>".
 Dimension = str
@@ -498,21 +500,54 @@ def _items_in_range(
 KeyFn = Callable[[TicketMetrics], list[str]]
 
 
-def _daily(filters: Filters, by: str | None = None) -> tuple[dict[str, dict[date, Delta]], Source]:
-    """Figures per group key ("" when not grouped) and local day, from the cheapest path."""
+@dataclass(frozen=True)
+class _Need:
+    """What a caller reads of the rollup rows: decoding and merging every duration sketch of
+    every row is most of a dashboard's cost, so each caller asks only for what it shows.
+    `durations` lists sum/sketch names ("first_reply_s", "status_open"); None = all."""
+
+    hours: bool = False
+    durations: frozenset[str] | None = frozenset()
+
+
+_ALL = _Need(hours=True, durations=None)
+
+
+def _durations_for(filters: Filters, stems: Iterable[str], statuses: bool) -> frozenset[str]:
+    suffix = "_bs" if filters.business else "_s"
+    names = {stem + suffix for stem in stems}
+    if statuses:
+        names |= {f"status_{s}" for s in rollups.STATUSES}
+    return frozenset(names)
+
+
+def _daily(
+    filters: Filters, by: str | None = None, need: _Need = _ALL
+) -> tuple[dict[str, dict[date, Delta]], Source]:
+    """Figures per group key ("" when not grouped) and local day, from the cheapest path.
+
+    On the rollup path only the parts in `need` are read and merged (the exact path computes
+    everything; callers read only what they asked for either way)."""
     grain = rollup_grain(filters, by)
     result: dict[str, dict[date, Delta]] = defaultdict(dict)
     if grain is not None:
-        for row in _rollup_rows(filters, grain).only(
-            "day", "team_key", "agent_key", "channel", "priority",
-            "counts", "sums", "sketches", "hours",
-        ):  # fmt: skip
-            key = _rollup_key(row, by)
+        columns = ["day", "team_key", "agent_key", "channel", "priority", "counts"]
+        if need.hours:
+            columns.append("hours")
+        wanted = need.durations
+        if wanted is None:
+            columns += ["sums", "sketches"]
+        else:  # only those keys of the JSON columns, extracted by the database
+            names = sorted(wanted)
+            columns += [f"sums__{n}" for n in names] + [f"sketches__{n}" for n in names]
+        for values in _rollup_rows(filters, grain).values(*columns):
+            key = _rollup_key_of(values, by)
             days = result[key]
-            delta = days.get(row.day)
+            day = values["day"]
+            delta = days.get(day)
             if delta is None:
-                delta = days[row.day] = Delta()
-            delta.add(rollups.delta_of_row(row))
+                delta = days[day] = Delta()
+            delta.add(_delta_of(values, wanted))
         return result, "rollup"
     metric_rows = list(_candidates(filters))
     key_fn = _key_function(by, metric_rows)
@@ -531,15 +566,29 @@ def _daily(filters: Filters, by: str | None = None) -> tuple[dict[str, dict[date
     return result, "exact"
 
 
-def _rollup_key(row: Rollup, by: str | None) -> str:
+def _delta_of(values: Mapping[str, Any], wanted: frozenset[str] | None) -> Delta:
+    """A Delta of the parts of a rollup row that were read (and, of those, the wanted)."""
+    hours = values.get("hours") or [0] * 24
+    if wanted is None:
+        sums = values.get("sums") or {}
+        sketches = values.get("sketches") or {}
+    else:
+        sums = {n: v for n in wanted if (v := values.get(f"sums__{n}"))}
+        sketches = {n: v for n in wanted if (v := values.get(f"sketches__{n}"))}
+    return Delta(
+        counts=dict(values["counts"] or {}),
+        sums={k: list(v) for k, v in sums.items()},
+        sketches={k: dict(v) for k, v in sketches.items()},
+        hours=list(hours) if len(hours) == 24 else [0] * 24,
+    )
+
+
+def _rollup_key_of(values: Mapping[str, Any], by: str | None) -> str:
+    """The group key of a rollup row read with .values() ("" when not grouped or none)."""
     if by is None:
         return ""
-    value: object = {
-        "team": row.team_key,
-        "agent": row.agent_key,
-        "channel": row.channel,
-        "priority": row.priority,
-    }[by]
+    column = {"team": "team_key", "agent": "agent_key"}.get(by, by)
+    value = values[column]
     return "" if value in (0, "") else str(value)
 
 
@@ -598,7 +647,14 @@ def _stat(delta: Delta, name: str) -> Stat:
     )
 
 
-def _summary_of(delta: Delta, filters: Filters, backlog_end: int, source: Source) -> Summary:
+def _summary_of(
+    delta: Delta,
+    filters: Filters,
+    backlog_end: int,
+    source: Source,
+    stems: Iterable[str] = DURATIONS,
+    statuses: bool = True,
+) -> Summary:
     suffix = "_bs" if filters.business else "_s"
     return Summary(
         created=delta.count("created"),
@@ -609,8 +665,10 @@ def _summary_of(delta: Delta, filters: Filters, backlog_end: int, source: Source
         two_touch=delta.count("two_touch"),
         sla_met=delta.count("sla_met"),
         sla_breached=delta.count("sla_breached"),
-        durations={stem: _stat(delta, stem + suffix) for stem in DURATIONS},
-        status_seconds={s: _stat(delta, f"status_{s}") for s in rollups.STATUSES},
+        durations={stem: _stat(delta, stem + suffix) for stem in stems},
+        status_seconds={s: _stat(delta, f"status_{s}") for s in rollups.STATUSES}
+        if statuses
+        else {},
         backlog_end=backlog_end,
         source=source,
     )
@@ -624,7 +682,7 @@ def _total(days: Mapping[date, Delta]) -> Delta:
 
 
 def summary(filters: Filters) -> Summary:
-    daily, source = _daily(filters)
+    daily, source = _daily(filters, need=_Need(durations=_durations_for(filters, DURATIONS, True)))
     backlog = _backlog_counts(filters, filters.end, None)
     return _summary_of(_total(daily.get("", {})), filters, backlog.get("", 0), source)
 
@@ -696,7 +754,9 @@ def series(filters: Filters, metric: str, period: Period) -> Series:
     if metric == "backlog":
         return _backlog_series(filters, period, starts)
     _value(Delta(), metric, filters.business)  # validates the name before any query
-    daily, source = _daily(filters)
+    stem = metric.partition("@")[0]
+    wanted = _durations_for(filters, [stem], False) if "@" in metric else frozenset()
+    daily, source = _daily(filters, need=_Need(durations=wanted))
     buckets: dict[date, Delta] = {s: Delta() for s in starts}
     for day, delta in daily.get("", {}).items():
         buckets.setdefault(_bucket_start(day, period), Delta()).add(delta)
@@ -733,12 +793,20 @@ def _backlog_series(filters: Filters, period: Period, starts: list[date]) -> Ser
     return Series(metric="backlog", period=period, points=points, source=source)
 
 
-def breakdown(filters: Filters, by: Dimension) -> list[BreakdownRow]:
+def breakdown(
+    filters: Filters, by: Dimension, durations: Iterable[str] | None = None
+) -> list[BreakdownRow]:
+    """One Summary per group. `durations` limits the duration figures computed to those stems
+    (the others are left out of `Summary.durations`, and `status_seconds` is empty): a
+    per-agent table that shows two medians need not merge every sketch of every row."""
     if by not in ("team", "agent", "channel", "priority", "type", "organization", "tag") and (
         not by.startswith("custom:")
     ):
         raise FilterError("by", _("Unknown breakdown."))
-    daily, source = _daily(filters, by)
+    stems = list(DURATIONS) if durations is None else [d for d in durations if d in DURATIONS]
+    statuses = durations is None
+    need = _Need(durations=_durations_for(filters, stems, statuses))
+    daily, source = _daily(filters, by, need)
     backlog = _backlog_counts(filters, filters.end, by)
     keys = sorted(set(daily) | set(backlog))
     labels = _labels(by, keys)
@@ -746,7 +814,9 @@ def breakdown(filters: Filters, by: Dimension) -> list[BreakdownRow]:
         BreakdownRow(
             key=key,
             label=labels.get(key, key),
-            summary=_summary_of(_total(daily.get(key, {})), filters, backlog.get(key, 0), source),
+            summary=_summary_of(
+                _total(daily.get(key, {})), filters, backlog.get(key, 0), source, stems, statuses
+            ),
         )
         for key in keys
     ]
@@ -883,7 +953,7 @@ def backlog_at(filters: Filters, at: datetime) -> Backlog:
 
 
 def heatmap(filters: Filters) -> Heatmap:
-    daily, source = _daily(filters)
+    daily, source = _daily(filters, need=_Need(hours=True))
     counts = [[0] * 24 for _day in range(7)]
     for day, delta in daily.get("", {}).items():
         row = counts[day.weekday()]

@@ -84,7 +84,7 @@ def gather(dashboard: str, filters: Filters, now: datetime) -> ReportData:
         generated_at=now,
         summary=queries.summary(filters),
         series=[queries.series(filters, m, period) for m in SERIES_METRICS[dashboard]],
-        agents=queries.breakdown(filters, "agent"),
+        agents=queries.breakdown(filters, "agent", queries.AGENT_TABLE),
         chart_dimension=dimension,
         chart_rows=queries.breakdown(filters, dimension),
     )

@@ -172,7 +172,7 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
         compare(fig, state, week_summary, metric, _("Period"))
         figures.append(fig)
     backlog = queries.backlog_at(week, now)
-    agents = queries.breakdown(week, "agent")
+    agents = queries.breakdown(week, "agent", queries.AGENT_TABLE)
     context.update(
         figures=figures,
         week_links={m: state.drill(m.split("@")[0].replace("_rate", "")) for m in TEAM_METRICS},

@@ -82,7 +82,7 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
         )
         figures.append(fig)
     period = period_for(filters)
-    breakdown = queries.breakdown(filters, "agent")
+    breakdown = queries.breakdown(filters, "agent", queries.AGENT_TABLE)
     context.update(
         figures=figures,
         previous_text=period_text(before),

@@ -171,7 +171,7 @@ def export_analytics(request: HttpRequest, table: str, fmt: str) -> HttpResponse
     params = _params(request, ("by", "metric", "interval"))
     filters = filters_for(user, params, clock.now())
     if table == "agents":
-        rows = queries.breakdown(filters, "agent")
+        rows = queries.breakdown(filters, "agent", queries.AGENT_TABLE)
         return table_response(
             fmt, "agents", breakdown_header(_("Agent")), [breakdown_row(r) for r in rows]
         )
