@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from doum.accounts.models import Identity
@@ -37,6 +36,7 @@ from doum.tickets import actions as tickets
 from doum.tickets.models import Ticket, Via
 from tests.mail.conftest import SmtpSink
 from tests.personas import World
+from tests.tasks import run_queue
 
 T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -46,27 +46,7 @@ T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 
 def run_mail_tasks() -> list[DBTaskResult]:
     """Run the ready tasks of the "mail" queue, like `db_worker --queue-name mail --batch`."""
-    worker = Worker(
-        queue_names=["mail"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    ran: list[DBTaskResult] = []
-    for _ in range(100):
-        task = DBTaskResult.objects.ready().filter(queue_name="mail").first()
-        if task is None:
-            break
-        task.claim("test-worker")
-        worker.run_task(task)
-        task.refresh_from_db()
-        ran.append(task)
-    assert all(t.status == "SUCCESSFUL" for t in ran), [t.traceback for t in ran]
-    return ran
+    return run_queue("mail")
 
 
 def make_mailbox(world: World, address: str = "help@acme.test") -> Mailbox:

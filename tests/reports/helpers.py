@@ -3,36 +3,16 @@ tickets the export tests share."""
 
 from __future__ import annotations
 
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from doum.tickets import actions as tickets
 from doum.tickets.models import Ticket, Via
 from tests.personas import World
+from tests.tasks import run_queue
 
 
 def run_tasks(queue: str = "default") -> list[DBTaskResult]:
-    worker = Worker(
-        queue_names=[queue],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    ran: list[DBTaskResult] = []
-    for _ in range(100):
-        task = DBTaskResult.objects.ready().filter(queue_name=queue).first()
-        if task is None:
-            break
-        task.claim("test-worker")
-        worker.run_task(task)
-        task.refresh_from_db()
-        ran.append(task)
-    assert all(t.status == "SUCCESSFUL" for t in ran), [t.traceback for t in ran]
-    return ran
+    return run_queue(queue)
 
 
 def technical_ticket(w: World, subject: str = "Technical secret: server down") -> Ticket:

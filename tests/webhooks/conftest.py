@@ -13,17 +13,17 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from doum.webhooks import actions, signing
 from doum.webhooks.models import Webhook
 from tests.personas import World
+from tests.tasks import run_queue
 
 ALL_TICKET_EVENTS = ["ticket.created", "ticket.updated", "comment.added", "ticket.solved"]
 
@@ -154,27 +154,7 @@ def make_webhook(world: World, receiver: Receiver, **kw: Any) -> Webhook:
     return webhook
 
 
-def run_webhook_tasks(check: Callable[[DBTaskResult], bool] | None = None) -> list[DBTaskResult]:
+def run_webhook_tasks() -> list[DBTaskResult]:
     """Run the ready tasks of the "webhooks" queue, like `db_worker --queue-name webhooks
     --batch`, inside the test's transaction."""
-    worker = Worker(
-        queue_names=["webhooks"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    ran: list[DBTaskResult] = []
-    for _ in range(100):
-        task = DBTaskResult.objects.ready().filter(queue_name="webhooks").first()
-        if task is None:
-            break
-        task.claim("test-worker")
-        worker.run_task(task)
-        task.refresh_from_db()
-        ran.append(task)
-    assert all(t.status == "SUCCESSFUL" for t in ran), [t.traceback for t in ran]
-    return ran
+    return run_queue("webhooks")
