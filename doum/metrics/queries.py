@@ -31,9 +31,11 @@ from django.utils.translation import gettext as _
 from doum.accounts import roles
 from doum.accounts.models import Organization, Team, TeamMembership, User
 from doum.accounts.roles import Role
+from doum.core.errors import InvalidInput
 from doum.metrics import rollups, sketch
 from doum.metrics.models import BacklogSpan, Rollup, TicketMetrics
 from doum.metrics.rollups import Delta
+from doum.tickets.changes import clean_tags
 from doum.tickets.models import (
     Channel,
     CustomField,
@@ -336,11 +338,13 @@ def parse_filters(params: Mapping[str, str], *, viewer: User, now: datetime) -> 
         organization_ids
     ):
         raise FilterError("organization", _("Unknown organization."))
-    tags = tuple(
-        sorted({t.strip().lower() for t in (params.get("tag") or "").split(",") if t.strip()})
-    )
-    if len(tags) > _MAX_IDS or any(len(t) > 80 for t in tags):
+    raw_tags = (params.get("tag") or "").split(",")
+    if len(raw_tags) > _MAX_IDS:
         raise FilterError("tag", _("Too many or too long tags."))
+    try:  # the tickets' own tag normalisation, so "VIP customer" finds "vip_customer"
+        tags = tuple(sorted(set(clean_tags(raw_tags, field="tag"))))
+    except InvalidInput as error:
+        raise FilterError("tag", _("Too many or too long tags.")) from error
     custom: list[tuple[str, str]] = []
     raw_custom = (params.get("custom") or "").strip()
     if raw_custom:

@@ -190,7 +190,11 @@ def test_parse_filters_presets_and_errors(world: World) -> None:
     )  # fmt: skip
     assert custom.team_ids == (world.billing.pk,) and custom.business
     assert custom.end == queries.local_midnight(date(2026, 2, 1), "Asia/Seoul")
+    # Tags are normalised as tickets store them ("VIP customer" is the tag "vip_customer").
+    tagged = queries.parse_filters({"tag": "VIP customer, refund ,"}, viewer=world.manager, now=now)
+    assert tagged.tags == ("refund", "vip_customer")
     bad = [
+        ({"tag": "x" * 81}, "tag"),
         ({"period": "forever"}, "period"),
         ({"period": "custom", "from": "2026-02-01", "to": "2026-01-01"}, "to"),
         ({"period": "custom", "from": "2020-01-01", "to": "2026-01-01"}, "to"),
