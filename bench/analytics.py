@@ -66,9 +66,15 @@ dropped and recreated; SQLite: a temporary file), migrated:
    `ratio` = baseline ms / dashboard ms. The per-agent table's baseline is the manager
    quarter's (the same tickets loaded and computed; the grouping is part of it).
 6. **Scaling** (`scaling`): the manager dashboard for the last 7, 30, 91 and 365 days
-   (median of `--runs`), with the number of Rollup rows of each period: the cost follows
-   the days and groups read, not the tickets. Comparing the `dashboards` of a 250k and a 1M
-   run shows the same across sizes.
+   (median of `--runs`), with the number of Rollup day rows of each period
+   (`rollup_rows`, `rollup_rows_team_grain`) and, since rollups keep week and month rows,
+   the rows a summary and an agent breakdown actually read (`rows_read_summary`,
+   `rows_read_agent_breakdown`) and the months, weeks and days that cover the period
+   (`cover`): the cost follows the days and groups read, not the tickets. Comparing the
+   `dashboards` of two sizes shows the same across sizes.
+
+`--pg-db NAME` picks the PostgreSQL database (default `doum_bench_analytics`; dropped and
+recreated, and dropped again after the run unless `--keep`), so two runs can share a server.
 
 A phase whose code is missing (NotImplementedError, ImportError) is reported as
 `{"missing": "..."}` and the run goes on. One JSON document goes to stdout; progress to
@@ -104,7 +110,6 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_DB = "doum_bench_analytics"
-PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 
 SPAN_DAYS = 730
 CHUNK = 20_000
@@ -1057,14 +1062,19 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
             t = measured(manager_for(f, f"manager_{days}d"))
         except (NotImplementedError, ImportError, AttributeError) as exc:
             t = {"missing": f"{exc.__class__.__name__}: {exc}"}
-        t["rollup_rows"] = Rollup.objects.filter(
+        day_rows = Rollup.objects.filter(
             zone=zone, day__gte=f.start.astimezone(ZoneInfo(zone)).date(),
             day__lt=f.end.astimezone(ZoneInfo(zone)).date(),
-        ).count()  # fmt: skip
-        t["rollup_rows_team_grain"] = Rollup.objects.filter(
-            zone=zone, grain="team", day__gte=f.start.astimezone(ZoneInfo(zone)).date(),
-            day__lt=f.end.astimezone(ZoneInfo(zone)).date(),
-        ).count()  # fmt: skip
+        )  # fmt: skip
+        if hasattr(Rollup, "period"):  # day rows only, as before weeks and months were kept
+            day_rows = day_rows.filter(period="day")
+        t["rollup_rows"] = day_rows.count()
+        t["rollup_rows_team_grain"] = day_rows.filter(grain="team").count()
+        if hasattr(q, "_pieces"):  # what a summary and an agent breakdown actually read
+            pieces = q._pieces(f, None)
+            t["rows_read_summary"] = q._rollup_rows(f, "team", pieces).count()
+            t["rows_read_agent_breakdown"] = q._rollup_rows(f, "agent", pieces).count()
+            t["cover"] = {p: sum(1 for k, _d in pieces if k == p) for p in ("month", "week", "day")}
         scaling[f"{days}_days"] = t
     return out, scaling
 
@@ -1287,10 +1297,11 @@ def run_database(database: str, args: argparse.Namespace, tickets: int) -> dict[
         if database == "postgresql":
             import psycopg
 
+            name = args.pg_db
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {PG_DB}")
-            env["DATABASE_URL"] = PG_URL
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {name}")
+            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
         else:
             env["DOUM_VAR_DIR"] = tmp
         log(f"{database}: migrating")
@@ -1301,6 +1312,11 @@ def run_database(database: str, args: argparse.Namespace, tickets: int) -> dict[
         if args.no_baseline:
             cmd.append("--no-baseline")
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        if database == "postgresql" and not args.keep:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {args.pg_db} WITH (FORCE)")
         if proc.returncode != 0:
             return {"database": database, "failed": f"worker exit {proc.returncode}",
                     "stdout_tail": proc.stdout[-2000:]}  # fmt: skip
@@ -1321,6 +1337,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per dashboard")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--pg-db", default=PG_DB,
+                        help="PostgreSQL database to (re)create for the run")  # fmt: skip
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL database after the run")  # fmt: skip
     parser.add_argument("--worker", choices=("postgresql", "sqlite"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

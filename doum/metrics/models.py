@@ -148,41 +148,146 @@ class BacklogSpan(models.Model):
 
 
 class Rollup(models.Model):
-    """Aggregated figures of one local day in one time zone, for one group.
+    """Aggregated figures of one local period (a day, an ISO week or a month) in one time zone,
+    for one group.
 
     Three grains, so a dashboard reads the fewest rows that answer it:
     `team` (team_key), `agent` (team_key, agent_key), `channel` (team_key, channel, priority).
-    `counts`: {"created": n, "solved": n, ...}; `sums`: {"first_reply_s": [n, total], ...};
-    `sketches`: {"first_reply_s": {"<bucket>": n}} (doum.metrics.sketch, ~1 % relative
-    accuracy for medians and p90); `hours`: tickets created in each local hour [24].
+    Three periods: `day` is the local day, `week` the week starting on Monday `day`, `month`
+    the month starting on `day`; a week or month row is exactly the sum of its day rows, so a
+    quarter reads about 3 month rows, a few week rows and at most 12 day rows per group
+    instead of 91 (docs/architecture.md, "Metrics").
+
+    Counts and duration sums are integer columns (summed by the database); each duration's
+    sketch is a compact binary column (doum.metrics.sketch.encode, ~1 % relative accuracy
+    for medians and p90). `net_backlog` is c_unsolved_in - c_unsolved_out: the backlog at the
+    end of a day is one SUM over the day rows before it.
     """
 
     zone = models.CharField(max_length=64)
     grain = models.CharField(max_length=8)
-    day = models.DateField()
+    period = models.CharField(max_length=5, default="day")
+    day = models.DateField()  # the first local day of the period
     team_key = models.IntegerField(default=0)
     agent_key = models.IntegerField(default=0)
     channel = models.CharField(max_length=10, default="")
     priority = models.CharField(max_length=10, default="")
-    counts = models.JSONField(default=dict)
-    sums = models.JSONField(default=dict)
-    sketches = models.JSONField(default=dict)
-    hours = models.JSONField(default=list)
-    # counts["unsolved_in"] - counts["unsolved_out"], as a column: the backlog at the end of a
-    # day is one SUM over the days before it.
     net_backlog = models.IntegerField(default=0)
+    # Counts (rollups.COUNT_NAMES).
+    c_created = models.IntegerField(default=0)
+    c_solved = models.IntegerField(default=0)
+    c_reopened = models.IntegerField(default=0)
+    c_agent_replies = models.IntegerField(default=0)
+    c_one_touch = models.IntegerField(default=0)
+    c_two_touch = models.IntegerField(default=0)
+    c_sla_met = models.IntegerField(default=0)
+    c_sla_breached = models.IntegerField(default=0)
+    c_unsolved_in = models.IntegerField(default=0)
+    c_unsolved_out = models.IntegerField(default=0)
+    # Durations (rollups.DURATION_NAMES): how many values, their total in seconds, and their
+    # sketch (doum.metrics.sketch.encode; NULL when empty).
+    first_reply_s_n = models.IntegerField(default=0)
+    first_reply_s_sum = models.BigIntegerField(default=0)
+    first_reply_s_sk = models.BinaryField(null=True)
+    first_reply_bs_n = models.IntegerField(default=0)
+    first_reply_bs_sum = models.BigIntegerField(default=0)
+    first_reply_bs_sk = models.BinaryField(null=True)
+    next_reply_s_n = models.IntegerField(default=0)
+    next_reply_s_sum = models.BigIntegerField(default=0)
+    next_reply_s_sk = models.BinaryField(null=True)
+    next_reply_bs_n = models.IntegerField(default=0)
+    next_reply_bs_sum = models.BigIntegerField(default=0)
+    next_reply_bs_sk = models.BinaryField(null=True)
+    first_resolution_s_n = models.IntegerField(default=0)
+    first_resolution_s_sum = models.BigIntegerField(default=0)
+    first_resolution_s_sk = models.BinaryField(null=True)
+    first_resolution_bs_n = models.IntegerField(default=0)
+    first_resolution_bs_sum = models.BigIntegerField(default=0)
+    first_resolution_bs_sk = models.BinaryField(null=True)
+    full_resolution_s_n = models.IntegerField(default=0)
+    full_resolution_s_sum = models.BigIntegerField(default=0)
+    full_resolution_s_sk = models.BinaryField(null=True)
+    full_resolution_bs_n = models.IntegerField(default=0)
+    full_resolution_bs_sum = models.BigIntegerField(default=0)
+    full_resolution_bs_sk = models.BinaryField(null=True)
+    requester_wait_s_n = models.IntegerField(default=0)
+    requester_wait_s_sum = models.BigIntegerField(default=0)
+    requester_wait_s_sk = models.BinaryField(null=True)
+    requester_wait_bs_n = models.IntegerField(default=0)
+    requester_wait_bs_sum = models.BigIntegerField(default=0)
+    requester_wait_bs_sk = models.BinaryField(null=True)
+    agent_wait_s_n = models.IntegerField(default=0)
+    agent_wait_s_sum = models.BigIntegerField(default=0)
+    agent_wait_s_sk = models.BinaryField(null=True)
+    agent_wait_bs_n = models.IntegerField(default=0)
+    agent_wait_bs_sum = models.BigIntegerField(default=0)
+    agent_wait_bs_sk = models.BinaryField(null=True)
+    on_hold_s_n = models.IntegerField(default=0)
+    on_hold_s_sum = models.BigIntegerField(default=0)
+    on_hold_s_sk = models.BinaryField(null=True)
+    on_hold_bs_n = models.IntegerField(default=0)
+    on_hold_bs_sum = models.BigIntegerField(default=0)
+    on_hold_bs_sk = models.BinaryField(null=True)
+    agent_work_s_n = models.IntegerField(default=0)
+    agent_work_s_sum = models.BigIntegerField(default=0)
+    agent_work_s_sk = models.BinaryField(null=True)
+    agent_work_bs_n = models.IntegerField(default=0)
+    agent_work_bs_sum = models.BigIntegerField(default=0)
+    agent_work_bs_sk = models.BinaryField(null=True)
+    status_new_n = models.IntegerField(default=0)
+    status_new_sum = models.BigIntegerField(default=0)
+    status_new_sk = models.BinaryField(null=True)
+    status_open_n = models.IntegerField(default=0)
+    status_open_sum = models.BigIntegerField(default=0)
+    status_open_sk = models.BinaryField(null=True)
+    status_pending_n = models.IntegerField(default=0)
+    status_pending_sum = models.BigIntegerField(default=0)
+    status_pending_sk = models.BinaryField(null=True)
+    status_on_hold_n = models.IntegerField(default=0)
+    status_on_hold_sum = models.BigIntegerField(default=0)
+    status_on_hold_sk = models.BinaryField(null=True)
+    # Tickets created in each local hour.
+    h00 = models.IntegerField(default=0)
+    h01 = models.IntegerField(default=0)
+    h02 = models.IntegerField(default=0)
+    h03 = models.IntegerField(default=0)
+    h04 = models.IntegerField(default=0)
+    h05 = models.IntegerField(default=0)
+    h06 = models.IntegerField(default=0)
+    h07 = models.IntegerField(default=0)
+    h08 = models.IntegerField(default=0)
+    h09 = models.IntegerField(default=0)
+    h10 = models.IntegerField(default=0)
+    h11 = models.IntegerField(default=0)
+    h12 = models.IntegerField(default=0)
+    h13 = models.IntegerField(default=0)
+    h14 = models.IntegerField(default=0)
+    h15 = models.IntegerField(default=0)
+    h16 = models.IntegerField(default=0)
+    h17 = models.IntegerField(default=0)
+    h18 = models.IntegerField(default=0)
+    h19 = models.IntegerField(default=0)
+    h20 = models.IntegerField(default=0)
+    h21 = models.IntegerField(default=0)
+    h22 = models.IntegerField(default=0)
+    h23 = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["zone", "grain", "day", "team_key", "agent_key", "channel", "priority"],
-                name="rollup_key_unique",
+                fields=[
+                    "zone", "grain", "period", "day", "team_key", "agent_key", "channel",
+                    "priority",
+                ],
+                name="rollup_period_key_unique",
             ),
+        ]  # fmt: skip
+        indexes = [
+            models.Index(fields=["zone", "grain", "period", "day"], name="rollup_zone_period_day")
         ]
-        indexes = [models.Index(fields=["zone", "grain", "day"], name="rollup_zone_grain_day")]
 
     def __str__(self) -> str:
-        return f"{self.grain} {self.day} {self.zone}"
+        return f"{self.grain} {self.period} {self.day} {self.zone}"
 
 
 class MetricsDirty(models.Model):

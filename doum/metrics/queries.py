@@ -6,7 +6,9 @@ zone is one of DOUM_METRICS_TIME_ZONES and the filters are rollup dimensions), o
 from TicketMetrics ("exact path"); each result says which in `source`.
 
 Rollup path: the rows of the matching grain (team; agent when agents are filtered; channel
-when channels or priorities are), one query per figure, whatever the number of tickets. Exact
+when channels or priorities are) that cover the period with whole months, whole ISO weeks
+and single days (`_cover`), one query per figure reading only the columns it shows, whatever
+the number of tickets. Exact
 path: the TicketMetrics rows that may count in the period (created before its end, active
 until after its start), run through the very same `rollups.items` and aggregated the same
 way, so both paths give identical numbers for whole local days. Medians and p90s come from
@@ -430,14 +432,59 @@ def rollup_grain(filters: Filters, by: str | None = None) -> str | None:
     return "agent" if agent else "channel" if channel else "team"
 
 
-def _rollup_rows(filters: Filters, grain: str) -> QuerySet[Rollup]:
+def _cover(first: date, end: date) -> list[tuple[str, date]]:
+    """(period, first day) of the fewest rollup rows that cover the local days [first, end)
+    exactly: whole months, then whole ISO weeks, then single days."""
+    pieces: list[tuple[str, date]] = []
+    day = first
+    while day < end:
+        if day.day == 1 and _add_months(day, 1) <= end:
+            pieces.append(("month", day))
+            day = _add_months(day, 1)
+            continue
+        week_end = day + timedelta(days=7)
+        if day.weekday() == 0 and week_end <= end:
+            month = _add_months(day.replace(day=1), 1)  # the next month's first day
+            if not (month < week_end and _add_months(month, 1) <= end):  # else: days, month
+                pieces.append(("week", day))
+                day = week_end
+                continue
+        pieces.append(("day", day))
+        day += timedelta(days=1)
+    return pieces
+
+
+def _local_days(filters: Filters) -> tuple[date, date]:
     zone = ZoneInfo(filters.zone)
-    qs = Rollup.objects.filter(
-        zone=filters.zone,
-        grain=grain,
-        day__gte=filters.start.astimezone(zone).date(),
-        day__lt=filters.end.astimezone(zone).date(),
-    )
+    return filters.start.astimezone(zone).date(), filters.end.astimezone(zone).date()
+
+
+def _pieces(filters: Filters, resolution: Period | None) -> dict[tuple[str, date], date]:
+    """Each rollup piece to read -> the start of the bucket it counts in (`resolution`: the
+    bucket size; None: one bucket for the whole period, keyed by its first day)."""
+    first, end = _local_days(filters)
+    if resolution is None:
+        return dict.fromkeys(_cover(first, end), first)
+    found: dict[tuple[str, date], date] = {}
+    bucket = _bucket_start(first, resolution)
+    while bucket < end:
+        after = _next_bucket(bucket, resolution)
+        for piece in _cover(max(bucket, first), min(after, end)):
+            found[piece] = bucket
+        bucket = after
+    return found
+
+
+def _rollup_rows(
+    filters: Filters, grain: str, pieces: Iterable[tuple[str, date]]
+) -> QuerySet[Rollup]:
+    days: dict[str, list[date]] = defaultdict(list)
+    for period, day in pieces:
+        days[period].append(day)
+    which = Q(pk__in=[])
+    for period, listed in days.items():
+        which |= Q(period=period, day__in=sorted(listed))
+    qs = Rollup.objects.filter(which, zone=filters.zone, grain=grain)
     return _dimension_filter(qs, filters, team="team_key", agent="agent_key")
 
 
@@ -526,33 +573,22 @@ def _durations_for(filters: Filters, stems: Iterable[str], statuses: bool) -> fr
 
 
 def _daily(
-    filters: Filters, by: str | None = None, need: _Need = _ALL
+    filters: Filters,
+    by: str | None = None,
+    need: _Need = _ALL,
+    resolution: Period | None = "day",
 ) -> tuple[dict[str, dict[date, Delta]], Source]:
-    """Figures per group key ("" when not grouped) and local day, from the cheapest path.
+    """Figures per group key ("" when not grouped) and bucket, from the cheapest path.
 
-    On the rollup path only the parts in `need` are read and merged (the exact path computes
-    everything; callers read only what they asked for either way)."""
+    Buckets: local days on the exact path; on the rollup path the buckets of `resolution`
+    (None: one for the whole period, keyed by its first day), each summed from the fewest
+    rollup rows (months, weeks, days) that cover it, so callers that bucket the days again
+    get the same totals. On the rollup path only the parts in `need` are read and merged
+    (the exact path computes everything; callers read only what they asked for either way)."""
     grain = rollup_grain(filters, by)
-    result: dict[str, dict[date, Delta]] = defaultdict(dict)
     if grain is not None:
-        columns = ["day", "team_key", "agent_key", "channel", "priority", "counts"]
-        if need.hours:
-            columns.append("hours")
-        wanted = need.durations
-        if wanted is None:
-            columns += ["sums", "sketches"]
-        else:  # only those keys of the JSON columns, extracted by the database
-            names = sorted(wanted)
-            columns += [f"sums__{n}" for n in names] + [f"sketches__{n}" for n in names]
-        for values in _rollup_rows(filters, grain).values(*columns):
-            key = _rollup_key_of(values, by)
-            days = result[key]
-            day = values["day"]
-            delta = days.get(day)
-            if delta is None:
-                delta = days[day] = Delta()
-            delta.add(_delta_of(values, wanted))
-        return result, "rollup"
+        return _rollup_read(filters, grain, by, need, resolution), "rollup"
+    result: dict[str, dict[date, Delta]] = defaultdict(dict)
     metric_rows = list(_candidates(filters))
     key_fn = _key_function(by, metric_rows)
     for metric_row in metric_rows:
@@ -570,30 +606,78 @@ def _daily(
     return result, "exact"
 
 
-def _delta_of(values: Mapping[str, Any], wanted: frozenset[str] | None) -> Delta:
-    """A Delta of the parts of a rollup row that were read (and, of those, the wanted)."""
-    hours = values.get("hours") or [0] * 24
-    if wanted is None:
-        sums = values.get("sums") or {}
-        sketches = values.get("sketches") or {}
-    else:
-        sums = {n: v for n in wanted if (v := values.get(f"sums__{n}"))}
-        sketches = {n: v for n in wanted if (v := values.get(f"sketches__{n}"))}
-    return Delta(
-        counts=dict(values["counts"] or {}),
-        sums={k: list(v) for k, v in sums.items()},
-        sketches={k: dict(v) for k, v in sketches.items()},
-        hours=list(hours) if len(hours) == 24 else [0] * 24,
-    )
+class _Tally:
+    """Running sums of rollup rows for one (group, bucket): plain lists and integer-keyed
+    sketch accumulators, turned into a Delta once at the end."""
+
+    __slots__ = ("counts", "hours", "sketches", "sums")
+
+    def __init__(self, durations: int, hours: bool) -> None:
+        self.counts = [0] * len(rollups.COUNT_NAMES)
+        self.sums = [0] * (2 * durations)
+        self.hours: list[int] | None = [0] * 24 if hours else None
+        self.sketches: list[sketch.Accumulator] = [{} for _i in range(durations)]
+
+    def delta(self, names: list[str]) -> Delta:
+        sums = {}
+        for index, name in enumerate(names):
+            n, total = self.sums[2 * index], self.sums[2 * index + 1]
+            if n or total:
+                sums[name] = [n, total]
+        return Delta(
+            counts={n: v for n, v in zip(rollups.COUNT_NAMES, self.counts, strict=True) if v},
+            sums=sums,
+            sketches={
+                name: sketch.of_accumulator(acc)
+                for name, acc in zip(names, self.sketches, strict=True)
+                if acc
+            },
+            hours=list(self.hours) if self.hours is not None else [0] * 24,
+        )
 
 
-def _rollup_key_of(values: Mapping[str, Any], by: str | None) -> str:
-    """The group key of a rollup row read with .values() ("" when not grouped or none)."""
-    if by is None:
-        return ""
-    column = {"team": "team_key", "agent": "agent_key"}.get(by, by)
-    value = values[column]
-    return "" if value in (0, "") else str(value)
+def _rollup_read(
+    filters: Filters, grain: str, by: str | None, need: _Need, resolution: Period | None
+) -> dict[str, dict[date, Delta]]:
+    """The rollup path of `_daily`: one query, only the columns `need` asks for, summed per
+    (group, bucket) as the rows stream in."""
+    pieces = _pieces(filters, resolution)
+    names = list(rollups.DURATION_NAMES if need.durations is None else sorted(need.durations))
+    group = None if by is None else {"team": "team_key", "agent": "agent_key"}.get(by, by)
+    columns = ["period", "day", group or "zone", *rollups.COUNT_COLUMNS]
+    for name in names:
+        columns += [rollups.n_column(name), rollups.sum_column(name)]
+    if need.hours:
+        columns += rollups.HOUR_COLUMNS
+    columns += [rollups.sketch_column(name) for name in names]
+    n_counts, n_sums = len(rollups.COUNT_COLUMNS), 2 * len(names)
+    sums_at = 3 + n_counts
+    hours_at = sums_at + n_sums
+    sketches_at = hours_at + (24 if need.hours else 0)
+    tallies: dict[tuple[str, date], _Tally] = {}
+    rows = _rollup_rows(filters, grain, pieces).values_list(*columns)
+    for row in rows.iterator(chunk_size=2000):
+        key = "" if group is None else _key_str(row[2])
+        bucket = pieces[(row[0], row[1])]
+        tally = tallies.get((key, bucket))
+        if tally is None:
+            tally = tallies[(key, bucket)] = _Tally(len(names), need.hours)
+        counts = tally.counts
+        for index in range(n_counts):
+            counts[index] += row[3 + index]
+        sums = tally.sums
+        for index in range(n_sums):
+            sums[index] += row[sums_at + index]
+        if tally.hours is not None:
+            hours = tally.hours
+            for index in range(24):
+                hours[index] += row[hours_at + index]
+        for index, acc in enumerate(tally.sketches):
+            sketch.add_encoded(acc, row[sketches_at + index])
+    result: dict[str, dict[date, Delta]] = defaultdict(dict)
+    for (key, bucket), tally in tallies.items():
+        result[key][bucket] = tally.delta(names)
+    return result
 
 
 def _key_function(by: str | None, rows: list[TicketMetrics]) -> KeyFn:
@@ -686,7 +770,8 @@ def _total(days: Mapping[date, Delta]) -> Delta:
 
 
 def summary(filters: Filters) -> Summary:
-    daily, source = _daily(filters, need=_Need(durations=_durations_for(filters, DURATIONS, True)))
+    need = _Need(durations=_durations_for(filters, DURATIONS, True))
+    daily, source = _daily(filters, need=need, resolution=None)
     backlog = _backlog_counts(filters, filters.end, None)
     return _summary_of(_total(daily.get("", {})), filters, backlog.get("", 0), source)
 
@@ -760,7 +845,7 @@ def series(filters: Filters, metric: str, period: Period) -> Series:
     _value(Delta(), metric, filters.business)  # validates the name before any query
     stem = metric.partition("@")[0]
     wanted = _durations_for(filters, [stem], False) if "@" in metric else frozenset()
-    daily, source = _daily(filters, need=_Need(durations=wanted))
+    daily, source = _daily(filters, need=_Need(durations=wanted), resolution=period)
     buckets: dict[date, Delta] = {s: Delta() for s in starts}
     for day, delta in daily.get("", {}).items():
         buckets.setdefault(_bucket_start(day, period), Delta()).add(delta)
@@ -777,7 +862,7 @@ def _backlog_series(filters: Filters, period: Period, starts: list[date]) -> Ser
     source: Source = "rollup" if _backlog_zone(filters) is not None else "exact"
     if source == "rollup" and rollup_grain(filters) is not None:
         base = _backlog_counts(filters, filters.start, None).get("", 0)
-        daily, _source = _daily(filters)
+        daily, _source = _daily(filters, need=_Need(), resolution=period)
         nets = {day: delta.net_backlog for day, delta in daily.get("", {}).items()}
         running = base
         ordered = sorted(nets)
@@ -810,7 +895,7 @@ def breakdown(
     stems = list(DURATIONS) if durations is None else [d for d in durations if d in DURATIONS]
     statuses = durations is None
     need = _Need(durations=_durations_for(filters, stems, statuses))
-    daily, source = _daily(filters, by, need)
+    daily, source = _daily(filters, by, need, resolution=None)
     backlog = _backlog_counts(filters, filters.end, by)
     keys = sorted(set(daily) | set(backlog))
     labels = _labels(by, keys)
@@ -880,8 +965,10 @@ def _backlog_counts(filters: Filters, at: datetime, by: str | None) -> dict[str,
     if zone is not None and grain is not None:
         day = at.astimezone(ZoneInfo(zone)).date()
         midnight = local_midnight(day, zone)
+        month = day.replace(day=1)  # whole months before this one, then its days
+        before = Q(period="month", day__lt=month) | Q(period="day", day__gte=month, day__lt=day)
         rows = _dimension_filter(
-            Rollup.objects.filter(zone=zone, grain=grain, day__lt=day),
+            Rollup.objects.filter(before, zone=zone, grain=grain),
             filters,
             team="team_key",
             agent="agent_key",
@@ -966,23 +1053,35 @@ def heatmap(filters: Filters) -> Heatmap:
     return Heatmap(counts=counts, source=source)
 
 
-def _sla_instant(row: TicketMetrics) -> datetime:
-    return row.solved_at if row.solved_at is not None else row.created_at
-
-
 def sla_attainment(filters: Filters) -> list[SlaRow]:
     """Targets met and breached per policy, counted where summary counts them (the solve
-    day, or the created day while unsolved); always the exact path (TicketMetrics.sla)."""
-    from doum.sla.models import SlaPolicy
+    day, or the created day while unsolved); always from TicketMetrics.sla, counted by the
+    database (one grouped query over the period's rows; a Python pass only if a row holds a
+    target that is not one of the SLA engine's metrics)."""
+    from doum.sla.models import Metric, SlaPolicy
 
+    targets = sorted(Metric.values)
+    in_period = Q(solved_at__gte=filters.start, solved_at__lt=filters.end) | Q(
+        solved_at__isnull=True, created_at__gte=filters.start, created_at__lt=filters.end
+    )
+    rows = _candidates(filters).filter(in_period, merged=False).exclude(sla={})
+    counted: dict[str, Any] = {"all_met": Sum("sla_met"), "all_breached": Sum("sla_breached")}
+    for index, target in enumerate(targets):
+        counted[f"met_{index}"] = Count("pk", filter=Q(**{f"sla__{target}": "met"}))
+        counted[f"breached_{index}"] = Count("pk", filter=Q(**{f"sla__{target}": "breached"}))
     tally: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0])
-    rows = _candidates(filters).filter(merged=False).exclude(sla={})
-    for row in rows.only("ticket_id", "sla_policy_id", "sla", "solved_at", "created_at"):
-        if not filters.start <= _sla_instant(row) < filters.end:
-            continue
-        for target, outcome in (row.sla or {}).items():
-            if outcome in ("met", "breached"):
-                tally[(row.sla_policy_id, target)][0 if outcome == "met" else 1] += 1
+    grouped = rows.values("sla_policy_id").annotate(**counted).order_by()
+    pairs = [name for name in counted if name not in ("all_met", "all_breached")]
+    for found in grouped.values_list("sla_policy_id", "all_met", "all_breached", *pairs):
+        pid, all_met, all_breached = found[0], found[1] or 0, found[2] or 0
+        per_target = found[3:]  # met_0, breached_0, met_1, breached_1, ...
+        for index, target in enumerate(targets):
+            met, breached = per_target[2 * index], per_target[2 * index + 1]
+            if met or breached:
+                tally[(pid, target)] = [met, breached]
+        if sum(per_target) != all_met + all_breached:
+            tally = _sla_tally_python(rows)  # a target the engine does not know: count all
+            break
     ids = {pid for pid, _t in tally if pid}
     names = dict(SlaPolicy.objects.filter(pk__in=ids).values_list("pk", "name"))
     return [
@@ -997,6 +1096,15 @@ def sla_attainment(filters: Filters) -> list[SlaRow]:
             tally.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])
         )
     ]
+
+
+def _sla_tally_python(rows: QuerySet[TicketMetrics]) -> dict[tuple[int | None, str], list[int]]:
+    tally: dict[tuple[int | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows.only("ticket_id", "sla_policy_id", "sla"):
+        for target, outcome in (row.sla or {}).items():
+            if outcome in ("met", "breached"):
+                tally[(row.sla_policy_id, target)][0 if outcome == "met" else 1] += 1
+    return tally
 
 
 DRILL_METRICS = (*COUNT_METRICS, "backlog", *DURATIONS)

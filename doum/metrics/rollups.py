@@ -27,11 +27,11 @@ is exact: the incremental refresh and a rebuild from scratch give identical rows
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from doum.metrics import sketch
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from doum.metrics.models import Rollup, TicketMetrics
 
 GRAINS = ("team", "agent", "channel")
+# A rollup row covers a local day, the ISO week starting on Monday `day`, or the month
+# starting on `day`; coarser rows are exact sums of day rows (fewer rows for long periods).
+PERIODS = ("day", "week", "month")
 DURATION_STEMS = (
     "first_reply",
     "next_reply",
@@ -54,6 +57,53 @@ DURATION_STEMS = (
 STATUSES = ("new", "open", "pending", "on_hold")
 # Durations counted on the solve day (first and next replies have their own days).
 _SOLVE_DURATIONS = DURATION_STEMS[2:]
+# Everything a rollup row holds: counts, and per duration name a count, a total and a sketch.
+COUNT_NAMES = (
+    "created",
+    "solved",
+    "reopened",
+    "agent_replies",
+    "one_touch",
+    "two_touch",
+    "sla_met",
+    "sla_breached",
+    "unsolved_in",
+    "unsolved_out",
+)
+DURATION_NAMES = (
+    *(stem + suffix for stem in DURATION_STEMS for suffix in ("_s", "_bs")),
+    *(f"status_{status}" for status in STATUSES),
+)
+HOUR_COLUMNS = tuple(f"h{hour:02d}" for hour in range(24))
+
+
+def count_column(name: str) -> str:
+    return f"c_{name}"
+
+
+def n_column(name: str) -> str:
+    return f"{name}_n"
+
+
+def sum_column(name: str) -> str:
+    return f"{name}_sum"
+
+
+def sketch_column(name: str) -> str:
+    return f"{name}_sk"
+
+
+COUNT_COLUMNS = tuple(count_column(n) for n in COUNT_NAMES)
+# Every figure column of a Rollup row, in the order `delta_of_values` reads them.
+FIGURE_COLUMNS = (
+    "net_backlog",
+    *COUNT_COLUMNS,
+    *(column for name in DURATION_NAMES for column in (n_column(name), sum_column(name))),
+    *(sketch_column(name) for name in DURATION_NAMES),
+    *HOUR_COLUMNS,
+)
+_N_COUNTS = len(COUNT_NAMES)
+_N_DURATIONS = len(DURATION_NAMES)
 
 COUNT = 0
 DURATION = 1
@@ -68,11 +118,21 @@ class Item(NamedTuple):
 
 class RollupKey(NamedTuple):
     grain: str
-    day: date
+    day: date  # the first day of the period
     team_key: int
     agent_key: int
     channel: str
     priority: str
+    period: str = "day"
+
+
+def period_start(day: date, period: str) -> date:
+    """The first day of the `period` ("day", "week": Monday, "month") that holds `day`."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
 
 
 @lru_cache(maxsize=64)
@@ -176,15 +236,23 @@ class Delta:
             else:
                 self.sums.pop(name, None)
         for name, buckets in other.sketches.items():
-            merged = sketch.merge_into(dict(self.sketches.get(name, {})), buckets, sign)
-            if merged:
-                self.sketches[name] = merged
-            else:
-                self.sketches.pop(name, None)
+            # In place (linear in `other`, not in this sum: a month row sums thousands of
+            # deltas); a dict is only ever shared by copying it first.
+            mine = self.sketches.get(name)
+            if mine is None:
+                mine = self.sketches[name] = {}
+            sketch.merge_into(mine, buckets, sign)
+            if not mine:
+                del self.sketches[name]
         if len(self.hours) != 24:
             self.hours = [0] * 24
-        for hour, amount in enumerate(other.hours or [0] * 24):
-            self.hours[hour] += sign * amount
+        if any(other.hours):
+            for hour, amount in enumerate(other.hours):
+                self.hours[hour] += sign * amount
+
+    def add_all(self, other: Delta) -> Delta:
+        self.add(other)
+        return self
 
     def normalise(self) -> Delta:
         """Drop zero entries (after add_item, which keeps them)."""
@@ -230,28 +298,48 @@ def signature(values: TicketMetricValues) -> tuple[object, ...]:
 
 def grain_keys(
     day: date, team: int, agent: int, channel: str, priority: str
-) -> tuple[RollupKey, RollupKey, RollupKey]:
-    return (
-        RollupKey("team", day, team, 0, "", ""),
-        RollupKey("agent", day, team, agent, "", ""),
-        RollupKey("channel", day, team, 0, channel, priority),
-    )
+) -> tuple[RollupKey, ...]:
+    """The rows one day's figures of a ticket add to: three grains, each for its day, its
+    week and its month."""
+    keys = []
+    for period in PERIODS:
+        start = period_start(day, period)
+        keys += [
+            RollupKey("team", start, team, 0, "", "", period),
+            RollupKey("agent", start, team, agent, "", "", period),
+            RollupKey("channel", start, team, 0, channel, priority, period),
+        ]
+    return tuple(keys)
 
 
-def keys_for(values: TicketMetricValues, day: date) -> tuple[RollupKey, RollupKey, RollupKey]:
+def keys_for(values: TicketMetricValues, day: date) -> tuple[RollupKey, ...]:
     return grain_keys(day, *dimensions(values))
 
 
 def expand(fine: dict[tuple[object, ...], Delta]) -> dict[RollupKey, Delta]:
-    """Sums per (day, team, agent, channel, priority) spread into the three grains."""
+    """Sums per (day, team, agent, channel, priority) spread into the grains and periods:
+    first into the day rows of the three grains, then each day row into its week and month
+    (a batch's tickets share their weeks and months: far fewer additions than adding every
+    ticket to nine rows)."""
     result: dict[RollupKey, Delta] = {}
     for (day, team, agent, channel, priority), delta in fine.items():
         if delta.is_zero():
             continue
-        for key in grain_keys(day, team, agent, channel, priority):  # type: ignore[arg-type]
+        for key in (
+            RollupKey("team", day, team, 0, "", ""),  # type: ignore[arg-type]
+            RollupKey("agent", day, team, agent, "", ""),  # type: ignore[arg-type]
+            RollupKey("channel", day, team, 0, channel, priority),  # type: ignore[arg-type]
+        ):
             target = result.get(key)
             if target is None:
                 target = result[key] = Delta()
+            target.add(delta)
+    for key, delta in list(result.items()):
+        for period in PERIODS[1:]:
+            coarse = key._replace(day=period_start(key.day, period), period=period)
+            target = result.get(coarse)
+            if target is None:
+                target = result[coarse] = Delta()
             target.add(delta)
     return result
 
@@ -273,7 +361,11 @@ def contribution(values: TicketMetricValues, zone: str) -> dict[RollupKey, Delta
     for day, delta in by_day(values, zone).items():
         delta.normalise()
         for key in keys_for(values, day):
-            result[key] = delta
+            found = result.get(key)
+            if found is None:
+                result[key] = delta if key.period == "day" else Delta().add_all(delta)
+            else:  # a week or month row: several days of the ticket add up
+                found.add(delta)
     return result
 
 
@@ -300,24 +392,83 @@ def nonzero(deltas: dict[RollupKey, Delta]) -> Iterator[tuple[RollupKey, Delta]]
 
 
 def delta_of_row(row: Rollup) -> Delta:
-    hours = list(row.hours) if row.hours else [0] * 24
+    """A stored row's figures as a Delta (zero entries left out)."""
+    sums: dict[str, list[int]] = {}
+    sketches: dict[str, dict[str, int]] = {}
+    for name in DURATION_NAMES:
+        n, total = getattr(row, n_column(name)), getattr(row, sum_column(name))
+        if n or total:
+            sums[name] = [n, total]
+        found = sketch.decode(getattr(row, sketch_column(name)))
+        if found:
+            sketches[name] = found
     return Delta(
-        counts=dict(row.counts or {}),
-        sums={k: list(v) for k, v in (row.sums or {}).items()},
-        sketches={k: dict(v) for k, v in (row.sketches or {}).items()},
-        hours=hours if len(hours) == 24 else [0] * 24,
+        counts={n: v for n in COUNT_NAMES if (v := getattr(row, count_column(n)))},
+        sums=sums,
+        sketches=sketches,
+        hours=[getattr(row, column) for column in HOUR_COLUMNS],
     )
 
 
-def write_row(row: Rollup, delta: Delta) -> None:
-    row.counts = dict(sorted(delta.counts.items()))
-    row.sums = dict(sorted(delta.sums.items()))
-    row.sketches = {
-        k: dict(sorted(v.items(), key=lambda kv: sketch.sort_key(kv[0])))
-        for k, v in sorted(delta.sketches.items())
+def delta_of_values(
+    values: Sequence[Any], sketched: Collection[str] | None = None
+) -> tuple[Delta, dict[str, Any]]:
+    """A Delta from a row's FIGURE_COLUMNS values (as values_list returns them), and the
+    stored sketches it did not decode: only those in `sketched` are (None: all), so a writer
+    re-encodes only the sketches its change touches and keeps the others' bytes."""
+    at = 1 + _N_COUNTS
+    counts = {n: v for n, v in zip(COUNT_NAMES, values[1:at], strict=True) if v}
+    sums: dict[str, list[int]] = {}
+    for index, name in enumerate(DURATION_NAMES):
+        n, total = values[at + 2 * index], values[at + 2 * index + 1]
+        if n or total:
+            sums[name] = [n, total]
+    at += 2 * _N_DURATIONS
+    sketches: dict[str, dict[str, int]] = {}
+    kept: dict[str, Any] = {}
+    for index, name in enumerate(DURATION_NAMES):
+        stored = values[at + index]
+        if sketched is not None and name not in sketched:
+            kept[name] = stored
+            continue
+        found = sketch.decode(stored)
+        if found:
+            sketches[name] = found
+    at += _N_DURATIONS
+    delta = Delta(counts=counts, sums=sums, sketches=sketches, hours=list(values[at : at + 24]))
+    return delta, kept
+
+
+def row_fields(
+    delta: Delta, kept: Mapping[str, Any] | None = None
+) -> dict[str, int | bytes | None]:
+    """The column values of a row holding `delta` (every figure column); `kept`: stored
+    sketches written back as they are (see delta_of_values)."""
+    unknown = (set(delta.counts) - set(COUNT_NAMES)) | (
+        (set(delta.sums) | set(delta.sketches)) - set(DURATION_NAMES)
+    )
+    if unknown:
+        raise ValueError(f"not a rollup figure: {sorted(unknown)}")
+    fields: dict[str, int | bytes | None] = {
+        count_column(n): delta.counts.get(n, 0) for n in COUNT_NAMES
     }
-    row.hours = list(delta.hours)
-    row.net_backlog = delta.net_backlog
+    for name in DURATION_NAMES:
+        n, total = delta.sums.get(name, (0, 0))
+        fields[n_column(name)] = n
+        fields[sum_column(name)] = total
+        if kept is not None and name in kept:
+            fields[sketch_column(name)] = kept[name] if kept[name] else None
+        else:
+            fields[sketch_column(name)] = sketch.encode(delta.sketches.get(name, {}))
+    hours = delta.hours if len(delta.hours) == 24 else [0] * 24
+    fields.update(zip(HOUR_COLUMNS, hours, strict=True))
+    fields["net_backlog"] = delta.net_backlog
+    return fields
+
+
+def write_row(row: Rollup, delta: Delta) -> None:
+    for name, value in row_fields(delta).items():
+        setattr(row, name, value)
 
 
 def values_of(row: TicketMetrics) -> TicketMetricValues:
