@@ -9,6 +9,8 @@ doum mail-server [--port P] [--lmtp]      receive mail by SMTP or LMTP
 doum fetch-mail [--once] [--interval S]   fetch mail from the mailboxes' IMAP servers
 doum check [--deploy]                     is this installation ready? (exit 1 if not)
 doum import tickets FILE [--dry-run]      import tickets with their history (docs/import.md)
+doum import responses|mentions FILE       import survey answers or social mentions from CSV
+                                          (docs/feedback-import.md)
 doum metrics rebuild|refresh|status       recompute metrics and rollups from the events
 doum migrate [...]                        apply database migrations
 doum manage <command> [...]               any Django management command
@@ -33,7 +35,8 @@ COMMANDS = {
     "mail-server": "receive mail for the support mailboxes by SMTP or LMTP (until Ctrl+C)",
     "fetch-mail": "fetch mail from the mailboxes' IMAP servers (every minute, or --once)",
     "check": "check settings, database, migrations and storage; exit 1 on problems",
-    "import": "import tickets with their full history from a JSON file (docs/import.md)",
+    "import": "import tickets (JSON, docs/import.md), survey responses or social mentions "
+    "(CSV, docs/feedback-import.md)",
     "metrics": "recompute metrics and rollups from the ticket events (rebuild, refresh, status)",
     "migrate": "apply database migrations",
     "manage": "run any Django management command, e.g. `doum manage shell`",

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "doum.metrics",
     "doum.reports",
     "doum.alerts",
+    "doum.surveys",
+    "doum.assist",
     "doum.portal",
     "doum.api",
 ]
@@ -263,6 +265,10 @@ DOUM_ATTACHMENT_MAX_BYTES = env_int("DOUM_ATTACHMENT_MAX_BYTES", 25 * 1024 * 102
 # Exports: lists longer than this are written by a background task (the Exports page);
 # finished export files are deleted after DOUM_EXPORT_KEEP_HOURS.
 DOUM_EXPORT_SYNC_MAX_ROWS = env_int("DOUM_EXPORT_SYNC_MAX_ROWS", 5000)
+
+# --- Feedback imports (doum.surveys, docs/feedback-import.md) -------------------------------
+DOUM_FEEDBACK_IMPORT_MAX_BYTES = env_int("DOUM_FEEDBACK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+DOUM_FEEDBACK_IMPORT_MAX_ROWS = env_int("DOUM_FEEDBACK_IMPORT_MAX_ROWS", 100_000)
 DOUM_EXPORT_KEEP_HOURS = env_int("DOUM_EXPORT_KEEP_HOURS", 72)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DOUM_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -25,6 +25,8 @@ urlpatterns = [
     path("analytics/", include("doum.metrics.urls")),
     path("reports/", include("doum.reports.urls")),
     path("alerts/", include("doum.alerts.urls")),
+    path("surveys/", include("doum.surveys.urls")),
+    path("survey/", include("doum.surveys.public_urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("api/openapi.json", core_views.openapi_json, name="openapi"),

@@ -16,6 +16,7 @@ from doum.api.auth import SessionCsrfAuth, TokenAuth
 from doum.automation.api import router as automation_router
 from doum.core.errors import DoumError
 from doum.mail.api import router as mail_router
+from doum.surveys.api import router as surveys_router
 from doum.tickets.api import router as tickets_router
 
 # Fields no client may set, with the reason shown when one is sent.
@@ -185,3 +186,4 @@ api.add_router("/", tickets_router)
 api.add_router("/", accounts_router)
 api.add_router("/", mail_router)
 api.add_router("/", automation_router)
+api.add_router("/", surveys_router)

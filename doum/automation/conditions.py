@@ -40,6 +40,11 @@ Text comparisons are case-insensitive on NFC-normalised text (Korean included).
 "Business hours" use the calendar of the ticket's team (doum.sla.selectors.team_calendar;
 24/7 for a team without one); "hours since pending/solved/assigned" count from the last time
 the ticket was set to pending, solved or assigned.
+
+Example: the default trigger "Send a satisfaction survey when a ticket is solved"
+(doum/surveys/migrations/0002_default_survey_trigger.py) is ``status changed_to solved`` and
+``via is_not [automation, system, import]``, with the effect ``{"type": "survey", "kinds":
+["csat"]}`` (doum.automation.effects), so tickets solved by automations are not surveyed.
 """
 
 from __future__ import annotations

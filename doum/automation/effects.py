@@ -20,6 +20,10 @@ An effect list is a JSON list of objects, each with a "type":
 * {"type": "sla_policy", "policy_id": N}: doum.sla.actions.do_apply_policy.
 * {"type": "require_skills", "skills": ["billing", ...]}:
   doum.routing.actions.do_set_required_skills.
+* {"type": "survey", "kinds": ["csat"] | ["ces"] | ["csat", "ces"], "delay_minutes": N
+  (optional; default: the brand's CSAT delay)}: schedules the satisfaction survey of the
+  ticket's latest solve (doum.surveys.delivery.schedule_after_solve; one per solve and kind,
+  so firing twice schedules nothing more). Nothing happens on a ticket that was never solved.
 
 `apply_effects` runs inside `doum.tickets.rules.applied_by(rule)`, writes every field
 change through the ticket actions (one version for all "set"/tag effects), so each event
@@ -59,7 +63,7 @@ log = logging.getLogger(__name__)
 
 EFFECT_TYPES = (
     "set", "raise_priority", "add_tags", "remove_tags", "note", "mail", "notify", "webhook",
-    "sla_policy", "require_skills",
+    "sla_policy", "require_skills", "survey",
 )  # fmt: skip
 # What an agent's macro may do: change the ticket and write a note (no mail or webhooks).
 MACRO_EFFECT_TYPES = ("set", "raise_priority", "add_tags", "remove_tags", "note")
@@ -100,7 +104,10 @@ _KEYS: dict[str, set[str]] = {
     "webhook": {"webhook_id"},
     "sla_policy": {"policy_id"},
     "require_skills": {"skills"},
+    "survey": {"kinds", "delay_minutes"},
 }
+SURVEY_KINDS = ("csat", "ces")
+SURVEY_MAX_DELAY_MINUTES = 30 * 24 * 60
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -309,6 +316,8 @@ def _clean_one(raw: Any, index: int, allowed: tuple[str, ...]) -> dict[str, Any]
         if _exists("sla", "SlaPolicy", policy_id) is False:
             raise where.fail(_("there is no SLA policy with the id %(id)s.") % {"id": policy_id})
         return {"type": kind, "policy_id": policy_id}
+    if kind == "survey":
+        return _clean_survey(raw, where)
     skills = raw.get("skills")
     if isinstance(skills, str):
         skills = [skills]
@@ -321,6 +330,34 @@ def _clean_one(raw: Any, index: int, allowed: tuple[str, ...]) -> dict[str, Any]
     except InvalidInput as error:
         raise where.fail(error.message) from error
     return {"type": kind, "skills": [single_line(s) for s in skills]}
+
+
+def _clean_survey(raw: dict[str, Any], where: _Effect) -> dict[str, Any]:
+    kinds = raw.get("kinds", ["csat"])
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or not all(isinstance(k, str) and k in SURVEY_KINDS for k in kinds)
+    ):
+        raise where.fail(
+            _("“kinds” is a list of: %(allowed)s.") % {"allowed": ", ".join(SURVEY_KINDS)}
+        )
+    effect: dict[str, Any] = {"type": "survey", "kinds": list(dict.fromkeys(kinds))}
+    delay = raw.get("delay_minutes")
+    if delay is not None:
+        if (
+            not isinstance(delay, int)
+            or isinstance(delay, bool)
+            or not 0 <= delay <= SURVEY_MAX_DELAY_MINUTES
+        ):
+            raise where.fail(
+                _("“delay_minutes” is a whole number of minutes from 0 to %(max)d.")
+                % {"max": SURVEY_MAX_DELAY_MINUTES}
+            )
+        effect["delay_minutes"] = delay
+    return effect
 
 
 def validate_effects(
@@ -462,6 +499,15 @@ def apply_effects(
             elif kind in ("mail", "notify"):
                 transaction.on_commit(_mail_job(ticket_id, effect, rule))
                 changed.append(kind)
+            elif kind == "survey":
+                from doum.surveys.delivery import schedule_after_solve
+
+                if schedule_after_solve(
+                    ticket_id,
+                    kinds=list(effect.get("kinds") or ["csat"]),
+                    delay_minutes=effect.get("delay_minutes"),
+                ):
+                    changed.append("survey")
     return changed
 
 
@@ -698,4 +744,16 @@ def describe_effects(effects: list[dict[str, Any]], names: TargetNames | None = 
             lines.append(
                 _("Require skills: %(skills)s") % {"skills": ", ".join(effect.get("skills", []))}
             )
+        elif kind == "survey":
+            kinds = ", ".join(str(k).upper() for k in effect.get("kinds") or ["csat"])
+            delay = effect.get("delay_minutes")
+            if isinstance(delay, int):
+                lines.append(
+                    _("Send a %(kinds)s survey %(minutes)d minutes after the solve")
+                    % {"kinds": kinds, "minutes": delay}
+                )
+            else:
+                lines.append(
+                    _("Send a %(kinds)s survey after the brand's delay") % {"kinds": kinds}
+                )
     return lines

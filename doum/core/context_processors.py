@@ -28,6 +28,7 @@ _LINKS: tuple[tuple[str, str | Promise, frozenset[str] | None, str], ...] = (
     ("tickets:new", _("New ticket"), roles.EDITS_TICKETS, "c"),
     ("accounts:people", _("Customers"), None, ""),
     ("metrics:index", _("Analytics"), None, ""),
+    ("surveys:responses", _("Feedback"), None, ""),
     ("settings:index", _("Settings"), roles.MANAGES_PEOPLE, ""),
 )
 

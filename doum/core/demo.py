@@ -202,12 +202,65 @@ def seed_demo(
             _play(plan, progress=progress)
             _views(people)
             _sla(people)
+            _surveys(rng, end=end)
         # The analytics dashboards open with figures at once (the worker would also get there).
         metrics_refresh.run()
     finally:
         if gc_was_enabled:
             gc.enable()
     return _summary(time.perf_counter() - started)
+
+
+def _surveys(rng: random.Random, *, end: datetime) -> None:
+    """Satisfaction answers to about a third of the solved tickets, through the survey
+    actions at the time each customer answered (Korean customers mostly write in Korean).
+    Only the answered surveys exist: nothing is left for the worker to mail to the demo's
+    made-up customers, so the demo shows no response rate."""
+    from doum.surveys import actions as surveys
+    from doum.surveys import delivery
+    from doum.surveys.models import FollowUp, InvitationStatus
+    from doum.surveys.staff_actions import do_complete_follow_up
+
+    solved = (
+        Ticket.objects.filter(
+            status__in=(Status.SOLVED, Status.CLOSED),
+            is_spam=False,
+            merged_into__isnull=True,
+            solved_at__isnull=False,
+            requester__role=Role.CUSTOMER,
+        )
+        .select_related("requester")
+        .order_by("pk")
+    )
+    for ticket in solved:
+        if rng.random() > 0.35 or ticket.solved_at is None:
+            continue
+        asked = ticket.solved_at + timedelta(minutes=5)
+        answered = asked + _lognormal_minutes(rng, 60 * 3, 1.0)
+        if answered >= end:
+            continue
+        with clock.at(asked):
+            found = delivery.schedule_after_solve(ticket.pk, kinds=("csat",), delay_minutes=0)
+        if not found or found[0].status != InvitationStatus.SCHEDULED:
+            continue
+        good = rng.random() < 0.82
+        korean = ticket.requester.language == "ko" or rng.random() < 0.3
+        comments = content.SURVEY_COMMENTS[(good, "ko" if korean else "en")]
+        comment = rng.choice(comments) if rng.random() < 0.6 else ""
+        reason = "" if good else rng.choice(("slow", "unresolved", "unclear", "other"))
+        with clock.at(answered):
+            response = surveys.do_record_response(
+                found[0].pk, score=1 if good else 0, comment=comment, reason=reason, source="mail"
+            )
+        # Leads have closed the loop on all but the last few days' unhappy customers.
+        follow_up = FollowUp.objects.filter(response=response).select_related("owner").first()
+        closed = answered + _lognormal_minutes(rng, 60 * 20, 0.6)
+        owner = follow_up.owner if follow_up is not None else None
+        if follow_up is not None and owner is not None and closed < end - timedelta(days=4):
+            with clock.at(closed):
+                do_complete_follow_up(
+                    follow_up.pk, actor=owner, note=rng.choice(content.FOLLOW_UP_NOTES)
+                )
 
 
 def _views(people: _People) -> None:

@@ -1105,3 +1105,46 @@ CHASERS = Texts(
     ko=("혹시 진행 상황 알 수 있을까요?", "답변 기다리고 있습니다."),
     en=("Any update on this?", "Still waiting to hear back."),
 )
+
+
+# Comments customers leave with a CSAT answer: (satisfied?, language) -> comments.
+SURVEY_COMMENTS: dict[tuple[bool, str], tuple[str, ...]] = {
+    (True, "en"): (
+        "Quick and friendly answer, thank you!",
+        "The agent explained the refund clearly.",
+        "Solved on the first reply, great service.",
+        "Very helpful, my password reset worked right away.",
+        "Thanks for sorting out the delivery so fast.",
+    ),
+    (False, "en"): (
+        "The refund took far too long and I had to ask twice.",
+        "Nobody answered for days. Very slow support.",
+        "My delivery is still missing and the answer did not help.",
+        "The answer was copied from the help center and did not solve my problem.",
+        "I was passed between teams three times before anyone helped.",
+        "Still waiting for my refund. Slow and frustrating.",
+    ),
+    (True, "ko"): (
+        "빠르고 친절하게 답변해 주셔서 감사합니다.",
+        "환불 절차를 자세히 설명해 주셔서 좋았어요.",
+        "한 번에 해결되어서 만족합니다.",
+        "배송 문제를 금방 해결해 주셨어요. 감사합니다!",
+        "상담원분이 정말 친절하셨어요.",
+    ),
+    (False, "ko"): (
+        "환불이 너무 늦어요. 두 번이나 문의했습니다.",
+        "며칠 동안 답변이 없었어요. 응답이 너무 느립니다.",
+        "배송이 아직도 안 왔는데 답변은 도움이 안 됐어요.",
+        "같은 답변만 반복해서 문제가 해결되지 않았습니다.",
+        "여러 팀으로 넘겨지기만 하고 해결이 안 됐어요.",
+        "환불 처리가 계속 지연되고 있어서 불편합니다.",
+    ),
+}
+
+# What a team lead wrote when closing the loop with an unhappy customer.
+FOLLOW_UP_NOTES: tuple[str, ...] = (
+    "Called the customer, apologised and confirmed the refund date.",
+    "Mailed the customer with the tracking number; they are happy now.",
+    "고객님께 전화드려 사과드리고 처리 일정을 안내했습니다.",
+    "담당 상담원과 코칭 진행, 고객님께 보상 쿠폰 발송.",
+)

@@ -117,6 +117,7 @@ class OutboundKind(models.TextChoices):
     RULE = "rule", _("Mail sent by a trigger or automation")
     ESCALATION = "escalation", _("SLA warning or breach notification")
     REPORT = "report", _("Scheduled report")
+    SURVEY = "survey", _("Satisfaction survey")
 
 
 class OutboundStatus(models.TextChoices):

@@ -54,9 +54,12 @@ PLACEHOLDERS: dict[str, frozenset[str] | None] = {
     "portal_url": None,
 }
 # Mail kinds with an editable template (mail sent by a rule carries the rule's own text; a
-# scheduled report's mail is written by doum.reports.rendering).
+# scheduled report's mail is written by doum.reports.rendering, a survey's by doum.surveys
+# with the brand's survey wording).
 TEMPLATE_KINDS = tuple(
-    k for k in OutboundKind.values if k not in (OutboundKind.RULE, OutboundKind.REPORT)
+    k
+    for k in OutboundKind.values
+    if k not in (OutboundKind.RULE, OutboundKind.REPORT, OutboundKind.SURVEY)
 )
 ALLOWED_TAGS = frozenset({"if", "elif", "else", "endif", "firstof", "comment", "endcomment"})
 

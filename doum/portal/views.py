@@ -234,6 +234,7 @@ def _request_context(user: User, ticket: Ticket) -> dict[str, Any]:
         fields.append({"label": label, "value": shown})
     css, label = customer_status(ticket)
     return {
+        "survey": _survey_context(user, ticket, language),
         "ticket": ticket,
         "comments": list(visible_comments(user, ticket)),
         "status_css": css,
@@ -243,6 +244,40 @@ def _request_context(user: User, ticket: Ticket) -> dict[str, Any]:
         "solved": ticket.status == Status.SOLVED,
         "may_solve": ticket.status in REQUESTER_MAY_SOLVE and ticket.assignee_id is not None,
     }
+
+
+def _survey_context(user: User, ticket: Ticket, language: str) -> dict[str, Any] | None:
+    """The requester's CSAT for the ticket's latest solve: the rating links while it is open
+    (fresh signed links to the survey page), the given rating once answered; else None."""
+    if ticket.requester_id != user.pk or ticket.status not in (Status.SOLVED, Status.CLOSED):
+        return None
+    from doum.surveys import delivery, wording
+    from doum.surveys.selectors import settings_for
+
+    invitation = delivery.latest_invitation(ticket.pk)
+    if invitation is None or invitation.customer_id != user.pk:
+        return None
+    response = getattr(invitation, "response", None)
+    given = (
+        wording.score_label(invitation.kind, invitation.csat_scale, response.score)
+        if response is not None
+        else ""
+    )
+    links = []
+    if response is None and delivery.may_answer(invitation):
+        links = [
+            {
+                "score": score,
+                "label": label,
+                "url": delivery.rate_url(invitation, score) + "&via=portal",
+            }
+            for score, label in wording.choices(invitation.kind, invitation.csat_scale, language)
+        ]
+    if not links and not given:
+        return None
+    words = wording.wording_for(settings_for(invitation.brand_id), invitation.kind, language)
+    question = wording.fill(words["question"], delivery.placeholder_values(invitation))
+    return {"question": question, "links": links, "given": given}
 
 
 @require_GET

@@ -26,6 +26,7 @@ from tests.api import (
     pages_alerts,
     pages_automation,
     pages_core,
+    pages_feedback_import,
     pages_mail,
     pages_metrics,
     pages_portal,
@@ -33,6 +34,8 @@ from tests.api import (
     pages_routing,
     pages_settings,
     pages_sla,
+    pages_survey_public,
+    pages_surveys,
     pages_tickets,
     pages_tickets_list,
     pages_webhooks,
@@ -309,6 +312,11 @@ op("POST", "/api/v1/tickets/{ticket_id}/macros/{macro_id}/apply",
    lambda w, u: Call(f"/api/v1/tickets/{w.ticket.pk}/macros/{_shared_macro(w)}/apply", {}),
    **EDIT_TICKET)  # fmt: skip
 
+_MENTION = {"channel": "twitter", "author_handle": "matrix", "text": "Where is my order?",
+            "posted_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+op("POST", "/api/v1/social/mentions", lambda w, u: Call("/api/v1/social/mentions", _MENTION),
+   **MANAGERS)  # fmt: skip
+
 # Pages outside the API: each area's rows, merged (see pages_common.py).
 PAGES: dict[str, PageCase] = {}
 _AREAS = (
@@ -326,6 +334,9 @@ _AREAS = (
     pages_metrics,
     pages_reports,
     pages_alerts,
+    pages_surveys,
+    pages_survey_public,
+    pages_feedback_import,
 )
 for _module in _AREAS:
     _overlap = set(PAGES) & set(_module.PAGES)

@@ -174,7 +174,7 @@ def test_the_rules_a_fresh_doum_ships_with_are_valid(db: None) -> None:
         *((AUTOMATION, a) for a in Automation.objects.all()),
         *((TRIGGER, t) for t in Trigger.objects.all()),
     ]
-    assert len(rows) == 4
+    assert len(rows) == 5  # 3 automations, the pending-reminder trigger, the survey trigger
     for kind, rule in rows:
         cleaned = clean_conditions(rule.conditions, kind=kind)
         effects = validate_effects(rule.effects)

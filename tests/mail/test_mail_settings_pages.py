@@ -398,8 +398,10 @@ def test_templates_list_every_kind_and_language(world: World) -> None:
         for language in ("en", "ko"):
             listed = f"/settings/mail/templates/{kind}/{language}/" in page
             # Mail a rule sends carries the rule's own text, a scheduled report's mail is
-            # written by the reports app: neither has a template.
-            assert listed == (kind not in (OutboundKind.RULE, OutboundKind.REPORT))
+            # written by the reports app and a survey's by the brand's survey wording: none
+            # has a template here.
+            untemplated = (OutboundKind.RULE, OutboundKind.REPORT, OutboundKind.SURVEY)
+            assert listed == (kind not in untemplated)
     assert "Edited" not in page
 
 

@@ -64,10 +64,10 @@ def test_the_tab_bar_shows_the_dashboards_a_role_may_open(scenario: Scenario) ->
     w = scenario.world
     tabs = {
         "agent": ["agent"],
-        "lead": ["agent", "team"],
-        "qa": [],  # one dashboard: no tab bar
-        "manager": ["agent", "team", "operations", "executive"],
-        "director": ["agent", "team", "operations", "executive"],
+        "lead": ["agent", "team", "feedback"],
+        "qa": ["operations", "feedback"],
+        "manager": ["agent", "team", "operations", "feedback", "executive"],
+        "director": ["agent", "team", "operations", "feedback", "executive"],
     }
     pages = {"agent": "agent", "lead": "team", "qa": "operations", "manager": "operations",
              "director": "executive"}  # fmt: skip
@@ -157,7 +157,8 @@ def test_the_executive_summary_shows_cost_per_ticket_and_prints(scenario: Scenar
     # 10,000 KRW × 40 h × 1 week × 2 agents (Ari and Lee, Billing's lead) ÷ 2 solved
     assert "400,000 KRW" in html
     assert "× 2 agents ÷ 2 solved" in html
-    assert "No surveys yet" in html
+    assert 'data-figure="csat">—' in html  # no survey answers in the period
+    assert 'data-figure="nps">—' in html
     printed = director.get(f"/analytics/executive/print/?{WEEK}")
     assert printed.status_code == 200
     assert "metrics/print.css" in printed.content.decode()

@@ -36,6 +36,11 @@ def effect_reference(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
             '{"type": "require_skills", "skills": ["billing", "korean:3"]}: the skills '
             "routing looks for"
         ),
+        "survey": _(
+            '{"type": "survey", "kinds": ["csat"] | ["ces"] | ["csat", "ces"], '
+            '"delay_minutes": 60 (optional)}: schedules the satisfaction survey of the '
+            "latest solve"
+        ),
     }
     return [(kind, texts[kind]) for kind in kinds]
 

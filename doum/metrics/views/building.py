@@ -3,11 +3,12 @@ drill-down links and comparisons, and charts whose marks link to the tickets beh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from doum.accounts.models import User
@@ -212,8 +213,13 @@ def status_chart(chart_id: str, state: FilterState, summary: Summary) -> Chart:
     return charts.stacked_bars(chart_id, _("Time spent in each status (solved tickets)"), rows)
 
 
-def agent_rows(state: FilterState, rows: Sequence[BreakdownRow]) -> list[dict[str, object]]:
-    """The per-agent table: every number links to that agent's tickets behind it."""
+def agent_rows(
+    state: FilterState,
+    rows: Sequence[BreakdownRow],
+    csat: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[dict[str, object]]:
+    """The per-agent table: every number links to that agent's tickets behind it; `csat`
+    (agent id as text -> {"text", "n"}) adds each agent's CSAT, linked to the responses."""
     out = []
     for row in rows:
         s = row.summary
@@ -236,9 +242,21 @@ def agent_rows(state: FilterState, rows: Sequence[BreakdownRow]) -> list[dict[st
                     (fmt_rate(s.sla_rate), state.drill("sla_breached", **over)),
                 ],
                 "solved": s.solved,
+                "csat": _csat_cell(state, csat, row.key),
             }
         )
     return out
+
+
+def _csat_cell(
+    state: FilterState, csat: Mapping[str, Mapping[str, str]] | None, key: str
+) -> dict[str, str] | None:
+    found = (csat or {}).get(key or "")
+    if not found:
+        return None
+    over = {"agent": key} if key else {}
+    href = reverse("surveys:responses") + "?" + state.query(kind="csat", **over)
+    return {"text": found["text"], "n": found["n"], "href": href}
 
 
 def agents_chart(chart_id: str, state: FilterState, rows: Sequence[BreakdownRow]) -> Chart:

@@ -44,6 +44,12 @@ DASHBOARDS: tuple[tuple[str, str | Promise, str, frozenset[str]], ...] = (
         frozenset({Role.MANAGER, Role.ADMIN, Role.DIRECTOR, Role.QA_REVIEWER}),
     ),
     (
+        "feedback",
+        gettext_lazy("Customer feedback"),
+        "metrics:feedback",
+        frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN, Role.DIRECTOR, Role.QA_REVIEWER}),
+    ),
+    (
         "executive",
         gettext_lazy("Executive summary"),
         "metrics:executive",

@@ -18,6 +18,7 @@ from doum.core import clock
 from doum.core.web import current_user, render_page, staff_page, staff_page_for
 from doum.metrics import queries
 from doum.metrics.models import Goal
+from doum.metrics.views import feedback
 from doum.metrics.views.building import (
     agent_rows as build_agent_rows,
 )
@@ -41,6 +42,7 @@ from doum.metrics.views.common import (
     viewer_team_ids,
 )
 from doum.sla.models import TicketSla
+from doum.surveys import analysis
 from doum.tickets.models import UNSOLVED_STATUSES
 from doum.tickets.selectors import visible_tickets
 
@@ -109,6 +111,13 @@ def agent_dashboard(request: HttpRequest) -> HttpResponse:
                     value >= goal.target if goal.higher_is_better else (value <= goal.target)
                 )
         figures.append(fig)
+    figures += feedback.survey_figures(
+        state,
+        analysis.scores(mine),
+        compare=analysis.scores(team),
+        compare_label=_("Team"),
+        kinds=("csat",),
+    )
     trend_filters = replace(mine, start=min(mine.start, mine.end - timedelta(weeks=8)))
     context.update(
         who=who,
@@ -171,6 +180,13 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
         fig = figure(state, today_summary, metric, overrides=today_params)
         compare(fig, state, week_summary, metric, _("Period"))
         figures.append(fig)
+    figures += feedback.survey_figures(
+        replace(state, params={**state.params, **today_params}),
+        analysis.scores(today),
+        compare=analysis.scores(week),
+        compare_label=_("Period"),
+        kinds=("csat",),
+    )
     backlog = queries.backlog_at(week, now)
     agents = queries.breakdown(week, "agent", queries.AGENT_TABLE)
     context.update(
@@ -181,7 +197,7 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
         backlog_href=state.drill("backlog"),
         charts=[backlog_chart("team-backlog", state, backlog)],
         at_risk=_sla_now(viewer, week),
-        agent_rows=build_agent_rows(state, agents),
+        agent_rows=build_agent_rows(state, agents, feedback.csat_by_agent(week)),
         workload=_workload(viewer, week, state),
         now_text=fmt_instant(now, week.zone),
     )

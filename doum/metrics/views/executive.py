@@ -17,6 +17,7 @@ from doum.core.web import current_user, render_page, staff_page_for
 from doum.metrics import queries
 from doum.metrics.models import AnalyticsSettings
 from doum.metrics.queries import Filters
+from doum.metrics.views import feedback
 from doum.metrics.views.building import compare, figure, series_chart
 from doum.metrics.views.common import (
     ROLES,
@@ -33,6 +34,7 @@ from doum.metrics.views.common import (
     previous_period,
     weeks_in,
 )
+from doum.surveys import analysis
 
 EXECUTIVE_METRICS = ("created", "solved", "backlog_end", "sla_rate", "first_reply@median")
 AGENT_ROLES = (Role.AGENT, Role.TEAM_LEAD)
@@ -98,6 +100,13 @@ def _context(request: HttpRequest, current: str) -> tuple[dict[str, Any], int]:
             now=now_summary,
         )
         figures.append(fig)
+    figures += feedback.survey_figures(
+        state,
+        analysis.scores(filters),
+        compare=analysis.scores(before),
+        compare_label=_("Previous period"),
+        change=True,
+    )
     period = period_for(filters)
     context.update(
         figures=figures,
@@ -122,6 +131,7 @@ def _context(request: HttpRequest, current: str) -> tuple[dict[str, Any], int]:
                 period,
                 unit_label="%",
             ),
+            feedback.trend_charts(state, filters)[0],
         ],
         generated=fmt_instant(now, filters.zone),
         source=now_summary.source,

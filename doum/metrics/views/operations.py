@@ -15,6 +15,7 @@ from doum.core import clock
 from doum.core.web import current_user, render_page, staff_page_for
 from doum.metrics import queries
 from doum.metrics.queries import DURATIONS
+from doum.metrics.views import feedback
 from doum.metrics.views.building import (
     agent_rows,
     agents_chart,
@@ -38,6 +39,7 @@ from doum.metrics.views.common import (
     period_text,
     previous_period,
 )
+from doum.surveys import analysis
 
 OPERATIONS_METRICS = (
     "created",
@@ -81,6 +83,13 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
             now=now_summary,
         )
         figures.append(fig)
+    figures += feedback.survey_figures(
+        state,
+        analysis.scores(filters),
+        compare=analysis.scores(before),
+        compare_label=_("Previous period"),
+        change=True,
+    )
     period = period_for(filters)
     breakdown = queries.breakdown(filters, "agent", queries.AGENT_TABLE)
     context.update(
@@ -104,7 +113,7 @@ def operations_dashboard(request: HttpRequest) -> HttpResponse:
         dist_choices=[(d, DURATION_LABELS[d]) for d in DURATIONS if d != "next_reply"],
         heatmap=heatmap_chart("ops-heatmap", state, queries.heatmap(filters)),
         status_chart=status_chart("ops-status", state, now_summary),
-        agent_rows=agent_rows(state, breakdown),
+        agent_rows=agent_rows(state, breakdown, feedback.csat_by_agent(filters)),
         agents_chart=agents_chart("ops-agents", state, breakdown),
         sla_rows=_sla_rows(state, queries.sla_attainment(filters)),
         source=now_summary.source,
