@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from doum.accounts.models import Team, User
@@ -58,7 +58,8 @@ def apply_verdict(
     if current is not None:
         if hour > current.last_anomalous_hour:
             current.last_anomalous_hour = hour
-            current.peak = max(current.peak, verdict.value)
+            worst = min if verdict.direction == "below" else max
+            current.peak = worst(current.peak, verdict.value)
             current.save(update_fields=["last_anomalous_hour", "peak"])
         return None
     if episodes.filter(last_anomalous_hour__gte=hour).exists():
@@ -96,17 +97,23 @@ def _fmt(kind: str, value: float) -> str:
         return _("%(h)d h %(m)02d min") % {"h": minutes // 60, "m": minutes % 60}
     if kind == AlertKind.VOLUME_SPIKE:
         return f"{value:g}"
+    if kind == AlertKind.CSAT_DEGRADATION:  # a percentage, as the analytics pages show CSAT
+        number = formats.number_format(round(value, 1), 1, force_grouping=True)
+        return _("%(value)s%%") % {"value": number}
     return f"{value:.2f}"
 
 
 def message_for(episode: AlertEpisode, user: User) -> tuple[str, str]:
     """Title and body in the active language, times in `user`'s time zone."""
     scope = episode.team.name if episode.team is not None else _("the whole help desk")
-    start = episode.hour_start.astimezone(_zone(user))
+    zone = _zone(user)
+    start = episode.hour_start.astimezone(zone)
     hour = f"{start:%Y-%m-%d %H:00}–{(start.hour + 1) % 24:02d}:00 ({start.tzname()})"
+    end = (episode.hour_start + timedelta(hours=1)).astimezone(zone)  # CSAT: its window's end
     figures = {
         "scope": single_line(scope),
         "hour": hour,
+        "end": f"{end:%Y-%m-%d %H:%M} ({end.tzname()})",
         "value": _fmt(episode.kind, episode.value),
         "baseline": _fmt(episode.kind, episode.baseline),
         "threshold": _fmt(episode.kind, episode.threshold),
@@ -131,8 +138,13 @@ def message_for(episode: AlertEpisode, user: User) -> tuple[str, str]:
         )
     else:
         title = _("Satisfaction is down: %(scope)s") % figures
-        body = _("CSAT in %(scope)s was %(value)s between %(hour)s (usually %(baseline)s).") % (
-            figures
+        body = (
+            _(
+                "CSAT in %(scope)s was %(value)s in the 24 hours ending %(end)s. The same 24 "
+                "hours in past weeks usually have %(baseline)s; the alert starts below "
+                "%(threshold)s."
+            )
+            % figures
         )
     return title, body
 

@@ -5,19 +5,33 @@ UTC hour H:
 
 * volume — tickets created in H (TicketMetrics.created_at; spam and deleted tickets left out);
 * first reply — the median first reply time (seconds) of the tickets first replied to in H
-  (TicketMetrics.first_reply_at).
+  (TicketMetrics.first_reply_at);
+* CSAT — the CSAT % (satisfied ÷ all CSAT answers, the rule of doum.surveys.analysis) of the
+  answers given in the 24 hours ending when H ends, [H + 1 h − 24 h, H + 1 h), by their
+  `answered_at` and the team copied onto the response at solve time. Answers per hour are far
+  too few to judge, so the window trails a day; it stays aligned with the same weekday and hour.
 
-The baseline is the same hour one, two, ... DOUM_ALERT_WEEKS weeks earlier (same weekday and
-hour of day), summarised robustly: the median, and the median absolute deviation (MAD) scaled
-by 1.4826 so it estimates a standard deviation for normal data. H is anomalous when
+The baseline is the same hour (for CSAT: the same 24 hours) one, two, ... DOUM_ALERT_WEEKS weeks
+earlier (same weekday and hour of day), summarised robustly: the median, and the median absolute
+deviation (MAD) scaled by 1.4826 so it estimates a standard deviation for normal data. Volume
+and first reply are anomalous when they are too HIGH,
 
-    value > median + max(DOUM_ALERT_MAD_FACTOR x 1.4826 x MAD, minimum margin)
+    value > median + max(DOUM_ALERT_MAD_FACTOR x 1.4826 x MAD, minimum margin),
 
-and the hour has enough data (a minimum volume; a minimum number of first replies), with at
-least DOUM_ALERT_MIN_WEEKS past weeks to compare with (weeks before the first ticket do not
-count). The minimum margin keeps a perfectly steady history (MAD 0) from alerting on one
-extra ticket. An hour without enough data is "unknown": it neither opens nor closes anything
-(nobody replying at all must not close a first-reply alert).
+CSAT when it is too LOW (the band flipped):
+
+    value < median - max(DOUM_ALERT_MAD_FACTOR x 1.4826 x MAD, DOUM_ALERT_CSAT_MARGIN),
+
+and the hour has enough data (a minimum volume; a minimum number of first replies; at least
+DOUM_ALERT_CSAT_MIN CSAT answers in the window), with at least DOUM_ALERT_MIN_WEEKS past weeks
+to compare with (weeks before the first ticket, or the first CSAT answer, do not count; nor, for
+CSAT, a past window with fewer than DOUM_ALERT_CSAT_MIN answers). The minimum margin keeps a
+perfectly steady history (MAD 0) from alerting on one extra ticket or one unhappy customer. An
+hour without enough data is "unknown": it neither opens nor closes anything (nobody replying
+at all must not close a first-reply alert; three answers must not close a CSAT alert).
+
+Defaults: 8 weeks, at least 4 of them, factor 3; volume at least 10 tickets, margin 5; first
+reply at least 5 replies, margin 900 s; CSAT at least 10 answers, margin 10 percentage points.
 
 Episodes (doum.alerts.actions): the first anomalous hour opens one; a later normal hour closes
 it; its people are notified once. Running twice for the same hour changes nothing.
@@ -39,6 +53,8 @@ from doum.core import clock
 ROBUST_SCALE = 1.4826  # MAD x 1.4826 estimates the standard deviation of normal data
 
 State = Literal["anomalous", "normal", "unknown"]
+# "above": too high is the anomaly (volume, first reply); "below": too low is (CSAT).
+Direction = Literal["above", "below"]
 
 
 def setting(name: str, default: float) -> float:
@@ -73,6 +89,7 @@ class Verdict:
     spread: float | None = None  # 1.4826 x MAD
     history: tuple[float | None, ...] = ()
     reason: str = ""
+    direction: Direction = "above"
 
 
 def judge(
@@ -83,19 +100,29 @@ def judge(
     min_history: int,
     factor: float = 3.0,
     enough_data: bool = True,
+    direction: Direction = "above",
 ) -> Verdict:
-    """Is `value` above the robust band of `history` (None entries: weeks without data)?"""
+    """Is `value` outside the robust band of `history` (None entries: weeks without data)?
+
+    direction "above": anomalous above median + max(factor x spread, min_margin);
+    "below": anomalous below median - max(factor x spread, min_margin).
+    """
     known = [float(h) for h in history if h is not None and math.isfinite(h)]
     kept = tuple(history)
     if value is None or not enough_data:
-        return Verdict("unknown", value, history=kept, reason="too little data this hour")
+        return Verdict(
+            "unknown", value, history=kept, reason="too little data", direction=direction
+        )
     if len(known) < min_history:
-        return Verdict("unknown", value, history=kept, reason="too few past weeks")
+        return Verdict(
+            "unknown", value, history=kept, reason="too few past weeks", direction=direction
+        )
     center = median(known)
     spread = ROBUST_SCALE * mad(known)
-    threshold = center + max(factor * spread, min_margin)
-    state: State = "anomalous" if value > threshold else "normal"
-    return Verdict(state, value, center, threshold, spread, kept)
+    sign = 1 if direction == "above" else -1
+    threshold = center + sign * max(factor * spread, min_margin)
+    state: State = "anomalous" if sign * (value - threshold) > 0 else "normal"
+    return Verdict(state, value, center, threshold, spread, kept, direction=direction)
 
 
 def judge_volume(count: int, history: Sequence[int | None]) -> Verdict:
@@ -130,6 +157,31 @@ def judge_first_reply(replies: Sequence[int], history: Sequence[Sequence[int] | 
     )
 
 
+def csat_percent(good: int, total: int) -> float | None:
+    """Satisfied answers as a percentage of all CSAT answers (None: no answers)."""
+    return 100 * good / total if total else None
+
+
+def judge_csat(good: int, total: int, history: Sequence[tuple[int, int] | None]) -> Verdict:
+    """CSAT % of the 24-hour window vs the same window of past weeks; too LOW is the anomaly.
+
+    `history` holds (good, total) per past week (None: before the first CSAT answer). A window
+    with fewer than DOUM_ALERT_CSAT_MIN answers is too small to say anything: this window is
+    then "unknown", a past one is left out of the baseline.
+    """
+    least = setting("CSAT_MIN", 10)
+    past = [None if week is None or week[1] < least else csat_percent(*week) for week in history]
+    return judge(
+        csat_percent(good, total),
+        past,
+        min_margin=setting("CSAT_MARGIN", 10),
+        min_history=int(setting("MIN_WEEKS", 4)),
+        factor=setting("MAD_FACTOR", 3),
+        enough_data=total >= least,
+        direction="below",
+    )
+
+
 # --- one run ---------------------------------------------------------------------------------
 
 
@@ -161,12 +213,14 @@ def detect(now: datetime | None = None) -> RunResult:
     hour = last_complete_hour(now)
     weeks = int(setting("WEEKS", 8))
     figures = selectors.hour_figures(hour, weeks)
+    csat = selectors.csat_figures(hour, weeks)
     result = RunResult(hour)
-    keys = sorted(figures.team_keys() | selectors.open_episode_keys())
+    keys = sorted(figures.team_keys() | csat.team_keys() | selectors.open_episode_keys())
     for key in keys:
         for kind, verdict in (
             (AlertKind.VOLUME_SPIKE, judge_volume(*figures.volume(key))),
             (AlertKind.FIRST_REPLY_DEGRADATION, judge_first_reply(*figures.first_replies(key))),
+            (AlertKind.CSAT_DEGRADATION, judge_csat(*csat.csat(key))),
         ):
             outcome = actions.apply_verdict(kind, key, hour, verdict, now=now)
             if outcome is None:

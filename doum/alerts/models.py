@@ -30,10 +30,10 @@ class AlertEpisode(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     hour_start = models.DateTimeField()  # the (UTC) hour that opened the episode
     last_anomalous_hour = models.DateTimeField()  # the latest anomalous hour seen
-    value = models.FloatField()  # the KPI in the opening hour
+    value = models.FloatField()  # the KPI in the opening hour (CSAT: %, its 24-hour window)
     baseline = models.FloatField()  # median of the same hour in past weeks
-    threshold = models.FloatField()
-    peak = models.FloatField()  # the largest value during the episode
+    threshold = models.FloatField()  # the alert starts above it (CSAT: below it)
+    peak = models.FloatField()  # the worst value during the episode (CSAT: the lowest)
     details = models.JSONField(default=dict)
     notified_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 
 from doum.accounts.models import Team, TeamMembership, User
 from doum.accounts.roles import Role
 from doum.alerts.models import AlertEpisode, Notification
 from doum.metrics.models import TicketMetrics
+from doum.surveys.analysis import CSAT_GOOD
+from doum.surveys.models import SurveyKind, SurveyResponse
 
 WEEK = timedelta(days=7)
 HOUR = timedelta(hours=1)
+CSAT_WINDOW = timedelta(hours=24)  # CSAT is judged on the 24 hours ending with the hour
 UNREAD_CACHE_SECONDS = 300  # the header polls every 30 s and refreshes it
 
 # Who opens /alerts/: team leads (their teams' episodes) and everyone who sees the whole desk.
@@ -23,22 +26,34 @@ SEES_ALERTS = frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.DIRECTOR, Role.ADMIN
 SEES_ALL_ALERTS = frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN})
 
 
-@dataclass
-class HourFigures:
-    """Per team key (0 = whole help desk) and week offset (0 = the judged hour, k = k weeks
-    earlier): tickets created, and the first reply seconds of tickets first replied to."""
+def _first_week(hour: datetime, weeks: int, first: datetime | None) -> int:
+    """The oldest week offset whose window (ending with hour k weeks earlier) ended after
+    `first`, the first data ever; -1 when there is none (weeks before it: no history)."""
+    if first is None:
+        return -1
+    return max((k for k in range(weeks + 1) if hour - k * WEEK + HOUR > first), default=-1)
 
+
+@dataclass
+class _WeekSeries:
     weeks: int
     first_week: int  # the oldest week offset with any data at all (weeks before: no history)
-    created: dict[int, list[int]] = field(default_factory=dict)
-    replies: dict[int, list[list[int]]] = field(default_factory=dict)
     teams: set[int] = field(default_factory=set)
-
-    def team_keys(self) -> set[int]:
-        return {0} | (self.teams & (set(self.created) | set(self.replies)))
 
     def _known(self, k: int) -> bool:
         return k <= self.first_week
+
+
+@dataclass
+class HourFigures(_WeekSeries):
+    """Per team key (0 = whole help desk) and week offset (0 = the judged hour, k = k weeks
+    earlier): tickets created, and the first reply seconds of tickets first replied to."""
+
+    created: dict[int, list[int]] = field(default_factory=dict)
+    replies: dict[int, list[list[int]]] = field(default_factory=dict)
+
+    def team_keys(self) -> set[int]:
+        return {0} | (self.teams & (set(self.created) | set(self.replies)))
 
     def volume(self, key: int) -> tuple[int, list[int | None]]:
         counts = self.created.get(key) or [0] * (self.weeks + 1)
@@ -72,12 +87,7 @@ def hour_figures(hour: datetime, weeks: int) -> HourFigures:
     live = TicketMetrics.objects.filter(excluded=False)
     first = live.aggregate(first=Min("created_at"))["first"]
     # A week counts as history only when its hour ended after the first ticket was created.
-    first_week = -1
-    if first is not None:
-        first_week = max(
-            (k for k in range(weeks + 1) if hour - k * WEEK + HOUR > first), default=-1
-        )
-    figures = HourFigures(weeks=weeks, first_week=first_week)
+    figures = HourFigures(weeks=weeks, first_week=_first_week(hour, weeks, first))
     figures.teams = set(Team.objects.values_list("pk", flat=True))
     size = weeks + 1
     created: dict[int, list[int]] = defaultdict(lambda: [0] * size)
@@ -101,6 +111,66 @@ def hour_figures(hour: datetime, weeks: int) -> HourFigures:
             replies[team_id][k].append(int(seconds))
     figures.created = dict(created)
     figures.replies = dict(replies)
+    return figures
+
+
+@dataclass
+class CsatFigures(_WeekSeries):
+    """Per team key (0 = whole help desk) and week offset k (0 = the 24 hours ending when the
+    judged hour ends, k = the same 24 hours k weeks earlier): (satisfied, all) CSAT answers."""
+
+    counts: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def team_keys(self) -> set[int]:
+        return {0} | (self.teams & set(self.counts))
+
+    def csat(self, key: int) -> tuple[int, int, list[tuple[int, int] | None]]:
+        """(good, total) of the judged window, and (good, total) per past week (None: before
+        the first CSAT answer)."""
+        per = self.counts.get(key) or [(0, 0)] * (self.weeks + 1)
+        history = [per[k] if self._known(k) else None for k in range(1, self.weeks + 1)]
+        good, total = per[0]
+        return good, total, history
+
+
+def csat_figures(hour: datetime, weeks: int) -> CsatFigures:
+    """CSAT answers of the 24 hours ending when `hour` ends, [hour + 1 h - 24 h, hour + 1 h),
+    and of the same 24 hours `weeks` past weeks, in three queries: the first answer ever, the
+    teams, and one count per (team, week) over the union of the windows. A response belongs
+    to the team copied onto it at solve time; satisfied is doum.surveys.analysis.CSAT_GOOD."""
+    answers = SurveyResponse.objects.filter(kind=SurveyKind.CSAT)
+    first = answers.aggregate(first=Min("answered_at"))["first"]
+    figures = CsatFigures(weeks=weeks, first_week=_first_week(hour, weeks, first))
+    figures.teams = set(Team.objects.values_list("pk", flat=True))
+    end = hour + HOUR
+    windows = [
+        Q(answered_at__gte=end - k * WEEK - CSAT_WINDOW, answered_at__lt=end - k * WEEK)
+        for k in range(weeks + 1)
+    ]
+    union = Q()
+    for window in windows:
+        union |= window
+    week = Case(
+        *(When(window, then=Value(k)) for k, window in enumerate(windows)),
+        output_field=IntegerField(),
+    )
+    rows = (
+        answers.filter(union)
+        .annotate(week=week)
+        .values_list("team_id", "week")
+        .annotate(good=Count("pk", filter=CSAT_GOOD), total=Count("pk"))
+        .order_by()
+    )
+    size = weeks + 1
+    good: dict[int, list[int]] = defaultdict(lambda: [0] * size)
+    total: dict[int, list[int]] = defaultdict(lambda: [0] * size)
+    for team_id, k, n_good, n_total in rows:
+        if k is None:
+            continue
+        for key in (0, team_id) if team_id else (0,):
+            good[key][k] += n_good
+            total[key][k] += n_total
+    figures.counts = {key: list(zip(good[key], total[key], strict=True)) for key in total}
     return figures
 
 

@@ -123,7 +123,7 @@ def receive_mentions(request: HttpRequest) -> dict[str, Any]:
             posted_at=item.posted_at, now=now,
         )  # fmt: skip
         for name, reason in problems.items():
-            message = _("'%(field)s': %(reason)s.") % {"field": name, "reason": reason}
+            message = _("'%(field)s': %(problem)s.") % {"field": name, "problem": reason}
             errors.append({"field": f"mentions.{n}.{name}", "message": message})
         if found is not None:
             checked.append(found)
