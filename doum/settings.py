@@ -278,6 +278,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DOUM_RATE_LIMIT_TOKEN_PER_MIN = env_int("DOUM_RATE_LIMIT_TOKEN_PER_MIN", 1200)
 DOUM_RATE_LIMIT_IP_PER_MIN = env_int("DOUM_RATE_LIMIT_IP_PER_MIN", 600)
 DOUM_RATE_LIMIT_ANON_PER_MIN = env_int("DOUM_RATE_LIMIT_ANON_PER_MIN", 60)
+# The customer's survey pages (/survey/...): requests per minute per client IP, rating and
+# opt-out pages together; beyond it they answer 429 and record nothing.
+DOUM_SURVEY_RATE_PER_MIN = env_int("DOUM_SURVEY_RATE_PER_MIN", 30)
 DOUM_BENCH_ENDPOINTS = env_bool("DOUM_BENCH_ENDPOINTS", False)
 
 # --- Security -------------------------------------------------------------------------------

@@ -9,6 +9,11 @@
   script's quick post (field `quick=1`) answers JSON.
 * GET/POST `/survey/<token>/opt-out/`: a confirmation page, then the opt-out.
 
+Each client IP may open these pages `DOUM_SURVEY_RATE_PER_MIN` times a minute (both pages
+together, good links and bad, counted with doum.core.throttle). Beyond that the answer is 429
+with `Retry-After` and a short page (JSON for the script's quick post) in the page's language,
+and nothing is recorded.
+
 Pages speak the invitation's language unless the visitor chose one (the portal's language
 switch or their own setting). A bad or expired link gets a page saying so (400 / 410), and
 nothing is saved.
@@ -16,14 +21,18 @@ nothing is saved.
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from doum.core import throttle
 from doum.core.errors import DoumError, InvalidInput
 from doum.portal.brands import logo_src, portal_title
 from doum.portal.web import brand_context
@@ -96,6 +105,48 @@ def _link_error(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
         )
 
 
+RATE_WINDOW_S = 60
+
+
+def _wait_when_over_limit(request: HttpRequest) -> int | None:
+    """Count this request against its client IP; the seconds to wait when over the limit."""
+    now = time.time()
+    key = f"survey:ip:{throttle.client_ip(request)}"
+    if throttle.hit(key, RATE_WINDOW_S, now=now) <= settings.DOUM_SURVEY_RATE_PER_MIN:
+        return None
+    window = throttle.window_of(RATE_WINDOW_S, now)
+    return max(1, math.ceil((window + 1) * RATE_WINDOW_S - now))
+
+
+def _too_many(request: HttpRequest, token: str, purpose: str, wait: int) -> HttpResponse:
+    """429 in the page's language (the link is read only to find it); nothing is recorded."""
+    try:
+        invitation: SurveyInvitation | None = tokens.read_token(token, purpose, allow_expired=True)
+    except tokens.TokenError:
+        invitation = None
+    with translation.override(_language(request, invitation)):
+        message = ngettext(
+            "This page was opened too many times from your network in a short time. "
+            "Please try again in %(seconds)d second.",
+            "This page was opened too many times from your network in a short time. "
+            "Please try again in %(seconds)d seconds.",
+            wait,
+        ) % {"seconds": wait}
+        response: HttpResponse
+        if request.method == "POST" and request.POST.get("quick") == "1":
+            response = JsonResponse({"ok": False, "message": message}, status=429)
+        else:
+            response = _page(
+                request,
+                "surveys/public/too_many.html",
+                {"message": message, "posted": request.method == "POST"},
+                invitation=invitation,
+                status=429,
+            )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def _parse_score(raw: str | None) -> int | None:
     text = (raw or "").strip()
     if not text or len(text) > 3 or not text.isascii() or not text.isdigit():
@@ -163,6 +214,9 @@ def _form_context(
 
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, token: str) -> HttpResponse:
+    wait = _wait_when_over_limit(request)
+    if wait is not None:
+        return _too_many(request, token, tokens.RATE, wait)
     try:
         invitation = tokens.read_token(token, tokens.RATE)
     except tokens.TokenError as error:
@@ -273,6 +327,9 @@ def _post(request: HttpRequest, invitation: SurveyInvitation, language: str) -> 
 
 @require_http_methods(["GET", "POST"])
 def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    wait = _wait_when_over_limit(request)
+    if wait is not None:
+        return _too_many(request, token, tokens.OPT_OUT, wait)
     try:
         invitation = tokens.read_token(token, tokens.OPT_OUT, allow_expired=True)
     except tokens.TokenError as error:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from doum.core import clock
 from doum.surveys import delivery, tokens
-from doum.surveys.models import InvitationStatus, SurveyInvitation, SurveyResponse
+from doum.surveys.models import (
+    InvitationStatus,
+    SurveyInvitation,
+    SurveyOptOut,
+    SurveyResponse,
+)
 from tests.personas import World
 from tests.surveys.conftest import Capture, at, solve
 
@@ -166,3 +171,84 @@ def test_portal_request_page_shows_rating_links_then_the_rating(
     other = Client()
     other.force_login(world.outsider)
     assert other.get(f"/portal/requests/{world.ticket.pk}").status_code == 404
+
+
+# --- the rate limit per client IP (DOUM_SURVEY_RATE_PER_MIN) ----------------------------------
+
+
+def _quarter_past() -> datetime:
+    """A moment 15 seconds into a minute: the window ends 45 seconds later."""
+    return clock.now().replace(second=15, microsecond=0) + timedelta(minutes=2)
+
+
+@override_settings(DOUM_SURVEY_RATE_PER_MIN=3)
+def test_beyond_the_limit_the_pages_answer_429_and_record_nothing(
+    invitation: SurveyInvitation,
+) -> None:
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    path, opt_out = _path(invitation), delivery.opt_out_url(invitation)
+    t0 = _quarter_past()
+    with at(t0):
+        assert client.get(path + "?score=0").status_code == 200
+        assert client.post(path, {"score": "0", "comment": "slow"}).status_code == 200
+        assert client.get(opt_out).status_code == 200  # the two pages share one count
+        page = client.post(path, {"score": "1", "comment": "changed my mind"})
+        quick = client.post(path, {"score": "1", "quick": "1"})
+        confirm = client.post(opt_out)
+    assert page.status_code == 429 and page["Retry-After"] == "45"
+    html = page.content.decode()
+    assert 'data-testid="survey-too-many"' in html and "try again in 45 seconds" in html
+    assert 'data-testid="survey-too-many-posted"' in html and "survey-form" not in html
+    assert page["Cache-Control"] == "no-store"
+    assert quick.status_code == 429 and quick["Retry-After"] == "45"
+    assert quick.json()["ok"] is False and "45 seconds" in quick.json()["message"]
+    assert confirm.status_code == 429 and confirm["Retry-After"] == "45"
+    # The answer is still the one given under the limit, and nobody opted out.
+    response = SurveyResponse.objects.get()
+    assert (response.score, response.comment, response.answered_at) == (0, "slow", t0)
+    assert not SurveyOptOut.objects.exists()
+    # In the next window the same client is counted afresh.
+    with at(t0 + timedelta(minutes=1)):
+        again = client.post(path, {"score": "1", "quick": "1"})
+    assert again.status_code == 200 and "Retry-After" not in again
+    assert SurveyResponse.objects.get().score == 1
+
+
+@override_settings(DOUM_SURVEY_RATE_PER_MIN=2)
+def test_the_limit_counts_each_client_ip_and_bad_links_too(invitation: SurveyInvitation) -> None:
+    path = _path(invitation)
+    guesser = Client(REMOTE_ADDR="203.0.113.7")
+    customer = Client(REMOTE_ADDR="198.51.100.20")
+    with at(_quarter_past()):
+        assert guesser.get("/survey/not-a-token/").status_code == 400
+        assert guesser.get("/survey/not-a-token/opt-out/").status_code == 400
+        assert guesser.get(path).status_code == 429  # a good link does not help now
+        assert guesser.post(path, {"score": "0", "quick": "1"}).status_code == 429
+        assert customer.get(path + "?score=1").status_code == 200
+        assert customer.post(path, {"score": "1", "quick": "1"}).status_code == 200
+    assert SurveyResponse.objects.get().score == 1
+
+
+@override_settings(DOUM_SURVEY_RATE_PER_MIN=1)
+def test_the_429_page_speaks_the_language_the_survey_page_would(
+    invitation: SurveyInvitation,
+) -> None:
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(language="ko")
+    path = _path(invitation)
+    # The invitation's Korean wins over an English browser, as on the survey page itself.
+    client = Client(REMOTE_ADDR="203.0.113.7", HTTP_ACCEPT_LANGUAGE="en-US")
+    # A link that is not valid: the browser's language.
+    stranger = Client(REMOTE_ADDR="198.51.100.20", HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
+    with at(_quarter_past()):
+        assert client.get(path).status_code == 200
+        page = client.get(path + "?score=0")
+        quick = client.post(path, {"score": "0", "quick": "1"})
+        stranger.get("/survey/not-a-token/")
+        guessed = stranger.get("/survey/not-a-token/")
+    for answer in (page, guessed):
+        html = answer.content.decode()
+        assert answer.status_code == 429 and answer["Retry-After"] == "45"
+        assert 'lang="ko"' in html and "잠시 기다려 주세요" in html
+        assert "45초 후에 다시 시도해 주세요" in html and "try again" not in html
+    assert "45초 후에" in quick.json()["message"]
+    assert not SurveyResponse.objects.exists()
