@@ -73,6 +73,15 @@ dropped and recreated; SQLite: a temporary file), migrated:
    (`cover`): the cost follows the days and groups read, not the tickets. Comparing the
    `dashboards` of two sizes shows the same across sizes.
 
+7. **Drill-down** (`dashboards.drill_down`): the drill-down page of someone who sees every
+   ticket, over the quarter as
+   the page runs it (the total, then the newest 100) for created, solved, backlog, first
+   reply, full resolution, SLA breached (each one SQL condition) and next replies (read item
+   by item).
+
+`--reuse` measures 4.-7. again on the PostgreSQL database a `--keep` run left (no load, no
+rebuild, no incremental), e.g. after the machine was busy during the first run.
+
 `--pg-db NAME` picks the PostgreSQL database (default `doum_bench_analytics`; dropped and
 recreated, and dropped again after the run unless `--keep`), so two runs can share a server.
 
@@ -971,6 +980,10 @@ def _source(x: Any) -> Any:
 MANAGER_SERIES = ("created", "solved", "backlog", "first_reply@median", "full_resolution@p90",
                   "sla_rate", "one_touch_rate")  # fmt: skip
 TEAM_SERIES = (("created", "day"), ("solved", "day"), ("first_reply@median", "week"))
+# Drill-downs timed as the page runs them (count + first 100): SQL-selected figures, the
+# backlog, and next replies (read item by item).
+DRILL_METRICS = ("created", "solved", "backlog", "first_reply", "full_resolution",
+                 "sla_breached", "next_reply")  # fmt: skip
 
 
 def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -988,6 +1001,9 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
         answer = fn(*args)
         calls[name].append((time.perf_counter() - started) * 1000)
         # sla_attainment is always the exact path (TicketMetrics.sla), see its docstring.
+        if name.startswith("drill_down."):
+            sources[name] = "sql" if name != "drill_down.next_reply" else "items"
+            return
         sources[name] = "exact" if name.endswith("sla_attainment") else _source(answer)
 
     def team_lead() -> None:
@@ -1013,6 +1029,29 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
     def per_agent() -> None:
         rec("per_agent.breakdown.agent", q.breakdown, quarter, "agent")
 
+    from doum.accounts.models import User
+
+    # Someone who sees every ticket (the bench has an admin, no manager).
+    viewer = (
+        User.objects.filter(role__in=("manager", "director", "admin"), is_active=True)
+        .order_by("pk")
+        .first()
+    )
+
+    def drill_page(metric: str) -> Callable[[], Any]:
+        def page() -> Any:
+            # What the drill-down page does: the total, then the first 100 newest first.
+            tickets = q.drill_down(viewer, quarter, metric)  # type: ignore[arg-type]
+            return tickets.count(), list(
+                tickets.order_by("-pk").select_related("assignee", "team")[:100]
+            )
+
+        return page
+
+    def drill() -> None:
+        for metric in DRILL_METRICS:
+            rec(f"drill_down.{metric}", drill_page(metric))
+
     def measured(fn: Callable[[], None]) -> dict[str, Any]:
         fn()  # warm-up
         calls.clear()
@@ -1033,7 +1072,10 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
         ("manager", manager_for(quarter)),
         ("backlog", backlog),
         ("per_agent", per_agent),
+        ("drill_down", drill),
     ):
+        if name == "drill_down" and viewer is None:
+            continue
         try:
             out[name] = measured(fn)
         except (NotImplementedError, ImportError, AttributeError) as exc:
@@ -1233,7 +1275,7 @@ def baseline(biggest_team: int) -> dict[str, Any]:
 
 
 def worker(database: str, tickets: int, real: int, changes: int, runs: int, do_baseline: bool,
-           seed: int) -> dict[str, Any]:  # fmt: skip
+           seed: int, reuse: bool = False) -> dict[str, Any]:  # fmt: skip
     import django
 
     django.setup()
@@ -1241,19 +1283,26 @@ def worker(database: str, tickets: int, real: int, changes: int, runs: int, do_b
 
     pg = connection.vendor == "postgresql"
     started = time.perf_counter()
-    people, loaded = load(tickets, pg, seed)
-    log(f"{database}: loaded {loaded['tickets']:,} tickets, {loaded['events']:,} events in "
-        f"{loaded['load_seconds']:.0f} s")  # fmt: skip
-    result: dict[str, Any] = {"database": database, "load": loaded}
-    # The largest team (the first) for the team lead's view.
-    biggest = people.teams[0]
-    result["rebuild"] = phase("rebuild", lambda: measure_rebuild(tickets, loaded["events"]))
-    if pg:
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-    result["incremental"] = phase(
-        "incremental", lambda: measure_incremental(people, real, changes, pg)
-    )
+    if reuse:  # a database a --keep run left: measure the reads again, nothing else
+        from doum.accounts.models import Team
+
+        result: dict[str, Any] = {"database": database, "reused": True,
+                                  "tickets": _count("tickets_ticket")}  # fmt: skip
+        biggest = Team.objects.order_by("pk").values_list("pk", flat=True)[0]
+    else:
+        people, loaded = load(tickets, pg, seed)
+        log(f"{database}: loaded {loaded['tickets']:,} tickets, {loaded['events']:,} events in "
+            f"{loaded['load_seconds']:.0f} s")  # fmt: skip
+        result = {"database": database, "load": loaded}
+        # The largest team (the first) for the team lead's view.
+        biggest = people.teams[0]
+        result["rebuild"] = phase("rebuild", lambda: measure_rebuild(tickets, loaded["events"]))
+        if pg:
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+        result["incremental"] = phase(
+            "incremental", lambda: measure_incremental(people, real, changes, pg)
+        )
     found: dict[str, Any] = {}
 
     def dash_phase() -> dict[str, Any]:
@@ -1298,10 +1347,13 @@ def run_database(database: str, args: argparse.Namespace, tickets: int) -> dict[
             import psycopg
 
             name = args.pg_db
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {name}")
+            if not args.reuse:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    conn.execute(f"CREATE DATABASE {name}")
             env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+        elif args.reuse:
+            raise SystemExit("--reuse works with a kept PostgreSQL database only")
         else:
             env["DOUM_VAR_DIR"] = tmp
         log(f"{database}: migrating")
@@ -1311,8 +1363,10 @@ def run_database(database: str, args: argparse.Namespace, tickets: int) -> dict[
                "--runs", str(args.runs), "--seed", str(args.seed)]  # fmt: skip
         if args.no_baseline:
             cmd.append("--no-baseline")
+        if args.reuse:
+            cmd.append("--reuse")
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        if database == "postgresql" and not args.keep:
+        if database == "postgresql" and not (args.keep or args.reuse):
             import psycopg
 
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -1341,11 +1395,14 @@ def main() -> int:
                         help="PostgreSQL database to (re)create for the run")  # fmt: skip
     parser.add_argument("--keep", action="store_true",
                         help="keep the PostgreSQL database after the run")  # fmt: skip
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the dashboards (and the baseline) again on the database a "
+                             "--keep run left, without loading or rebuilding")  # fmt: skip
     parser.add_argument("--worker", choices=("postgresql", "sqlite"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         figures = worker(args.worker, args.tickets, args.real_tickets, args.changes, args.runs,
-                         not args.no_baseline, args.seed)  # fmt: skip
+                         not args.no_baseline, args.seed, args.reuse)  # fmt: skip
         print(json.dumps(figures, default=str))
         return 0
     started = time.perf_counter()
