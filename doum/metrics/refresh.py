@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -39,7 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from doum.core import clock, scheduler
-from doum.metrics import rollups
+from doum.metrics import rollups, sketch
 from doum.metrics.definitions import DEFINITIONS_VERSION, TicketMetricValues
 from doum.metrics.models import BacklogSpan, MetricsDirty, Rollup, TicketMetrics
 from doum.metrics.rollups import Delta, RollupKey
@@ -213,7 +214,7 @@ def _lock_rollups() -> None:
 
 
 _KEY_COLUMNS = ("zone", "grain", "period", "day", "team_key", "agent_key", "channel", "priority")
-_Param = int | str | bytes | date | None
+_Param = int | str | bytes | date | datetime | None
 
 
 def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
@@ -257,11 +258,13 @@ def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
         for key, delta in needed.items():
             found = existing.get(key)
             kept: dict[str, Any] = {}
-            if found is not None:  # decode only the sketches this change touches
-                current, kept = rollups.delta_of_values(found[1], delta.sketches.keys())
+            if found is not None:  # the stored sketches stay bytes (merged below)
+                current, kept = rollups.delta_of_values(found[1], ())
             else:
                 current = Delta()
-            current.add(delta)
+            current.add(Delta(counts=delta.counts, sums=delta.sums, hours=delta.hours))
+            for name, buckets in delta.sketches.items():
+                kept[name] = sketch.merge_encoded(kept.get(name), buckets)
             if current.is_zero() and not any(kept.values()):
                 if found is not None:
                     emptied.append(found[0])
@@ -276,34 +279,50 @@ def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
     for start in range(0, len(emptied), 5000):
         Rollup.objects.filter(pk__in=emptied[start : start + 5000]).delete()
     if upserts:
-        _upsert(upserts, [*_KEY_COLUMNS, *figures])
+        _write_rows(upserts, [*_KEY_COLUMNS, *figures])
 
 
-def _upsert(rows: list[list[_Param]], columns: list[str]) -> None:
-    """One INSERT ... ON CONFLICT DO UPDATE per row, sent with executemany (psycopg
-    pipelines it and parses the statement once; a multi-row VALUES of ~100 parameters a row
-    costs more to parse client-side than to run)."""
+def _write_rows(
+    rows: list[list[_Param]], columns: list[str], *, model: Any = Rollup,
+    conflict: Sequence[str] = _KEY_COLUMNS,
+) -> None:  # fmt: skip
+    """Insert `rows` (values in the order of the `columns`, database column names of
+    `model`) or, on a conflict over `conflict`, overwrite the other columns (no `conflict`:
+    plain inserts). JSON columns take
+    their JSON text; datetimes are adapted here.
+
+    PostgreSQL: one statement per 5,000 rows, a typed array per column unnest()ed into rows
+    (row by row, Django's client-side binding sends and plans every inlined value, and its
+    bulk_create spends more time compiling ~50-100 columns a row than the database spends
+    writing them). SQLite: executemany of a one-row upsert."""
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = {f.column: f for f in model._meta.concrete_fields}
     names = ", ".join(quote(c) for c in columns)
-    conflict = ", ".join(quote(c) for c in _KEY_COLUMNS)
-    updates = ", ".join(
-        f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in _KEY_COLUMNS
-    )
-    values = ", ".join(["%s"] * len(columns))
-    sql = (
-        f"INSERT INTO {quote(Rollup._meta.db_table)} ({names}) VALUES ({values}) "  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
+    target = ", ".join(quote(c) for c in conflict)
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns if c not in conflict)
+    on_conflict = f" ON CONFLICT ({target}) DO UPDATE SET {updates}" if conflict else ""
+    is_json = [fields[c].get_internal_type() == "JSONField" for c in columns]
+    is_moment = [fields[c].get_internal_type() == "DateTimeField" for c in columns]
+    adapt = connection.ops.adapt_datetimefield_value
+    if any(is_moment):
+        rows = [
+            [
+                adapt(v) if moment and isinstance(v, datetime) else v
+                for v, moment in zip(row, is_moment, strict=True)
+            ]
+            for row in rows
+        ]
     if connection.vendor == "postgresql":
-        # One statement for the whole batch: a typed array per column, unnest()ed into rows.
-        # (Row by row, Django's client-side binding sends and plans ~100 inlined values a
-        # row.)
-        arrays = ", ".join(
-            f"%b::{Rollup._meta.get_field(c).db_type(connection)}[]" for c in columns
-        )
+        arrays, picked = [], []
+        for n, (column, json_column) in enumerate(zip(columns, is_json, strict=True)):
+            kind = "text" if json_column else fields[column].db_type(connection)
+            arrays.append(f"%b::{kind}[]")
+            picked.append(f"u.c{n}::jsonb" if json_column else f"u.c{n}")
+        aliases = ", ".join(f"c{n}" for n in range(len(columns)))
         sql = (
-            f"INSERT INTO {quote(Rollup._meta.db_table)} ({names}) "  # noqa: S608
-            f"SELECT * FROM unnest({arrays}) ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            f"INSERT INTO {table} ({names}) SELECT {', '.join(picked)} "  # noqa: S608
+            f"FROM unnest({', '.join(arrays)}) AS u({aliases}){on_conflict}"
         )
         import psycopg
 
@@ -313,6 +332,8 @@ def _upsert(rows: list[list[_Param]], columns: list[str]) -> None:
                 chunk = rows[start : start + 5000]
                 cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
         return
+    values = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({values}){on_conflict}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -323,7 +344,7 @@ def _moment(epoch: int | float) -> datetime:
 
 def _write_spans(ids: Sequence[int], new: dict[int, TicketMetricValues]) -> None:
     BacklogSpan.objects.filter(ticket_id__in=ids).delete()
-    spans = []
+    rows: list[list[_Param]] = []
     for tid in ids:
         values = new.get(tid)
         if values is None or values.excluded:
@@ -331,20 +352,17 @@ def _write_spans(ids: Sequence[int], new: dict[int, TicketMetricValues]) -> None
         for start, end in values.unsolved_spans:
             if start is None:
                 continue
-            spans.append(
-                BacklogSpan(
-                    ticket_id=values.ticket_id,
-                    start=_moment(start),
-                    end=_moment(end) if end is not None else None,
-                    ticket_created_at=values.created_at,
-                    team_key=values.team_id or 0,
-                    agent_key=values.assignee_id or 0,
-                    channel=values.channel,
-                    priority=values.priority,
-                )
-            )
-    if spans:
-        BacklogSpan.objects.bulk_create(spans, batch_size=1000)
+            rows.append(
+                [
+                    values.ticket_id, _moment(start), _moment(end) if end is not None else None,
+                    values.created_at, values.team_id or 0, values.assignee_id or 0,
+                    values.channel, values.priority,
+                ]
+            )  # fmt: skip
+    if rows:
+        columns = ["ticket_id", "start", "end", "ticket_created_at", "team_key", "agent_key",
+                   "channel", "priority"]  # fmt: skip
+        _write_rows(rows, columns, model=BacklogSpan, conflict=())
 
 
 def _write_metrics(
@@ -356,26 +374,27 @@ def _write_metrics(
     if not new:
         return
     now = clock.now()
-    rows = []
+    # _METRIC_FIELDS names foreign keys by their attribute (team_id), the others by name.
+    concrete = {field.attname: field for field in TicketMetrics._meta.concrete_fields}
+    fields = [concrete[name] for name in _METRIC_FIELDS]
+    rows: list[list[_Param]] = []
     for values in new.values():
-        row = TicketMetrics(
-            definitions_version=DEFINITIONS_VERSION,
-            computed_at=now,
-            active_until=rollups.active_until(values),
-        )
-        for name in _METRIC_FIELDS:
-            if name in ("definitions_version", "computed_at", "active_until"):
-                continue
-            setattr(row, name, getattr(values, name))
-        row.ticket_id = values.ticket_id
+        row: list[Any] = [values.ticket_id]
+        for field in fields:
+            if field.name == "definitions_version":
+                value: Any = DEFINITIONS_VERSION
+            elif field.name == "computed_at":
+                value = now
+            elif field.name == "active_until":
+                value = rollups.active_until(values)
+            else:
+                value = getattr(values, field.attname)
+            if field.get_internal_type() == "JSONField":
+                value = json.dumps(value, separators=(",", ":"))
+            row.append(value)
         rows.append(row)
-    TicketMetrics.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["ticket"],
-        update_fields=_METRIC_FIELDS,
-        batch_size=500,
-    )
+    columns = ["ticket_id", *(str(field.column) for field in fields)]
+    _write_rows(rows, columns, model=TicketMetrics, conflict=("ticket_id",))
 
 
 # --- entry points ----------------------------------------------------------------------------

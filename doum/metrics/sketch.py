@@ -113,7 +113,12 @@ def _index(key: str) -> int:
 def encode(sketch: Mapping[str, int]) -> bytes | None:
     """The stored form of a sketch (None when empty). Counts must be positive and fit int32;
     indexes fit int16 (values up to 10^280 seconds)."""
-    pairs = sorted((_index(k), v) for k, v in sketch.items() if v)
+    return _store((_index(k), v) for k, v in sketch.items() if v)
+
+
+def _store(nonzero: Iterable[tuple[int, int]]) -> bytes | None:
+    """(index, count) pairs as stored bytes, in index order; None when there are none."""
+    pairs = sorted(nonzero)
     if not pairs:
         return None
     indexes = array("h", [k for k, _v in pairs])
@@ -154,6 +159,23 @@ def add_encoded(into: Accumulator, data: bytes | memoryview | None) -> None:
     get = into.get
     for k, v in zip(indexes, counts, strict=True):
         into[k] = get(k, 0) + v
+
+
+def merge_encoded(
+    data: bytes | memoryview | None, other: Mapping[str, int], sign: int = 1
+) -> bytes | None:
+    """A stored sketch with `other` added (sign=1) or subtracted (sign=-1), stored again: the
+    writers' merge, on integer indexes (no string keys for the stored buckets); empty
+    buckets are dropped and an empty result is None, as `encode` gives."""
+    acc: Accumulator = {}
+    if data:
+        indexes, counts = _arrays(data)
+        acc = dict(zip(indexes, counts, strict=True))
+    get = acc.get
+    for key, count in other.items():
+        index = _index(key)
+        acc[index] = get(index, 0) + sign * count
+    return _store((k, v) for k, v in acc.items() if v)
 
 
 def of_accumulator(acc: Accumulator) -> Sketch:

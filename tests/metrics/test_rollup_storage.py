@@ -166,6 +166,24 @@ def test_sketch_bytes_round_trip_and_refuse_garbage() -> None:
         sketch.decode(b"\x00\x01\x02")  # not whole (index, count) pairs
 
 
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**8), max_size=40),
+    st.lists(st.integers(min_value=0, max_value=10**8), max_size=40),
+)
+def test_merging_into_stored_bytes_equals_merging_the_sketches(
+    stored_values: list[int], added_values: list[int]
+) -> None:
+    """The writers' merge on stored bytes gives what decoding, merging and encoding gives;
+    taking away what was added gives the stored sketch back, and taking everything leaves
+    nothing (None)."""
+    stored = sketch.encode(sketch.of(stored_values))
+    added = sketch.of(added_values)
+    merged = sketch.merge_encoded(stored, added)
+    assert merged == sketch.encode(sketch.merge(sketch.of(stored_values), added))
+    assert sketch.merge_encoded(merged, added, -1) == stored
+    assert sketch.merge_encoded(stored, sketch.of(stored_values), -1) is None
+
+
 def test_sla_attainment_counted_by_the_database_equals_a_row_by_row_count(
     long_history: Store, world: World
 ) -> None:
