@@ -79,8 +79,9 @@ dropped and recreated; SQLite: a temporary file), migrated:
    reply, full resolution, SLA breached (each one SQL condition) and next replies (read item
    by item).
 
-`--reuse` measures 4.-7. again on the PostgreSQL database a `--keep` run left (no load, no
-rebuild, no incremental), e.g. after the machine was busy during the first run.
+`--reuse` measures 3.-7. again on the PostgreSQL database a `--keep` run left (no load, no
+rebuild; the incremental phase changes further recent tickets), e.g. after the code changed
+or the machine was busy during the first run.
 
 `--pg-db NAME` picks the PostgreSQL database (default `doum_bench_analytics`; dropped and
 recreated, and dropped again after the run unless `--keep`), so two runs can share a server.
@@ -1274,6 +1275,23 @@ def baseline(biggest_team: int) -> dict[str, Any]:
 # --- the worker and the driver -----------------------------------------------------------------
 
 
+def _people_from_db() -> People:
+    """The People of a loaded database (for --reuse): teams in creation order, members,
+    roles and customers; what measure_incremental and the dashboards need."""
+    from doum.accounts.models import Team, TeamMembership, User
+
+    teams = list(Team.objects.order_by("pk").values_list("pk", flat=True))
+    members: dict[int, list[int]] = {t: [] for t in teams}
+    for team, user in TeamMembership.objects.order_by("team_id", "user_id").values_list(
+        "team_id", "user_id"
+    ):
+        members[team].append(user)
+    roles = {pk: str(role) for pk, role in User.objects.exclude(role="customer").values_list(
+        "pk", "role")}  # fmt: skip
+    customers = list(User.objects.filter(role="customer").values_list("pk", flat=True))
+    return People(0, 0, teams, members, {}, customers, {}, roles)
+
+
 def worker(database: str, tickets: int, real: int, changes: int, runs: int, do_baseline: bool,
            seed: int, reuse: bool = False) -> dict[str, Any]:  # fmt: skip
     import django
@@ -1283,12 +1301,14 @@ def worker(database: str, tickets: int, real: int, changes: int, runs: int, do_b
 
     pg = connection.vendor == "postgresql"
     started = time.perf_counter()
-    if reuse:  # a database a --keep run left: measure the reads again, nothing else
-        from doum.accounts.models import Team
-
+    if reuse:  # a database a --keep run left: changes and reads again, no load or rebuild
         result: dict[str, Any] = {"database": database, "reused": True,
                                   "tickets": _count("tickets_ticket")}  # fmt: skip
-        biggest = Team.objects.order_by("pk").values_list("pk", flat=True)[0]
+        people = _people_from_db()
+        biggest = people.teams[0]
+        result["incremental"] = phase(
+            "incremental", lambda: measure_incremental(people, real, changes, pg)
+        )
     else:
         people, loaded = load(tickets, pg, seed)
         log(f"{database}: loaded {loaded['tickets']:,} tickets, {loaded['events']:,} events in "
