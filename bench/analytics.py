@@ -73,13 +73,16 @@ dropped and recreated; SQLite: a temporary file), migrated:
    (`cover`): the cost follows the days and groups read, not the tickets. Comparing the
    `dashboards` of two sizes shows the same across sizes.
 
-7. **Drill-down** (`dashboards.drill_down`): the drill-down page of someone who sees every
+7. **Pages** (`dashboards.pages`): the team lead (largest team), operations and executive
+   pages rendered through Django's test client for the same quarter (every query, survey
+   score, chart and template of the page), median of `--runs` after a warm-up.
+8. **Drill-down** (`dashboards.drill_down`): the drill-down page of someone who sees every
    ticket, over the quarter as
    the page runs it (the total, then the newest 100) for created, solved, backlog, first
    reply, full resolution, SLA breached (each one SQL condition) and next replies (a JSON path
    on PostgreSQL, read item by item on SQLite).
 
-`--reuse` measures 3.-7. again on the PostgreSQL database a `--keep` run left (no load, no
+`--reuse` measures 3.-8. again on the PostgreSQL database a `--keep` run left (no load, no
 rebuild; the incremental phase changes further recent tickets), e.g. after the code changed
 or the machine was busy during the first run.
 
@@ -1014,7 +1017,7 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
         rec("team_lead.summary", q.summary, team_q)
         for metric, period in TEAM_SERIES:
             rec(f"team_lead.series.{metric}.{period}", q.series, team_q, metric, period)
-        rec("team_lead.breakdown.agent", q.breakdown, team_q, "agent")
+        rec("team_lead.breakdown.agent", q.breakdown, team_q, "agent", q.AGENT_TABLE)
 
     def manager_for(f: Any, prefix: str = "manager") -> Callable[[], None]:
         def run() -> None:
@@ -1022,7 +1025,7 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
             for metric in MANAGER_SERIES:
                 rec(f"{prefix}.series.{metric}.week", q.series, f, metric, "week")
             rec(f"{prefix}.heatmap", q.heatmap, f)
-            rec(f"{prefix}.breakdown.agent", q.breakdown, f, "agent")
+            rec(f"{prefix}.breakdown.agent", q.breakdown, f, "agent", q.AGENT_TABLE)
             rec(f"{prefix}.sla_attainment", q.sla_attainment, f)
 
         return run
@@ -1031,7 +1034,7 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
         rec("backlog_at", q.backlog_at, quarter, backlog_instant)
 
     def per_agent() -> None:
-        rec("per_agent.breakdown.agent", q.breakdown, quarter, "agent")
+        rec("per_agent.breakdown.agent", q.breakdown, quarter, "agent", q.AGENT_TABLE)
 
     from doum.accounts.models import User
 
@@ -1085,6 +1088,10 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
         except (NotImplementedError, ImportError, AttributeError) as exc:
             out[name] = {"missing": f"{exc.__class__.__name__}: {exc}"}
     out["sources"] = dict(sources)
+    # The pages themselves, rendered (figures, charts, tables, survey scores; what a browser
+    # waits for), for the same quarter: median of --runs after a warm-up.
+    if viewer is not None:
+        out["pages"] = _pages(viewer, quarter, biggest_team, runs)
     # What the answers look like (one run), to check that both paths count the same tickets.
     try:
         s = q.summary(quarter)
@@ -1123,6 +1130,32 @@ def dashboards(biggest_team: int, runs: int) -> tuple[dict[str, Any], dict[str, 
             t["cover"] = {p: sum(1 for k, _d in pieces if k == p) for p in ("month", "week", "day")}
         scaling[f"{days}_days"] = t
     return out, scaling
+
+
+def _pages(viewer: Any, quarter: Any, team: int, runs: int) -> dict[str, Any]:
+    from django.test import Client
+
+    tz = ZoneInfo(quarter.zone)
+    first = quarter.start.astimezone(tz).date()
+    last = (quarter.end.astimezone(tz) - timedelta(days=1)).date()
+    period = f"period=custom&from={first}&to={last}"
+    client = Client()
+    client.force_login(viewer)
+    found: dict[str, Any] = {}
+    for name, url in (
+        ("team_lead_page", f"/analytics/team/?{period}&team={team}"),
+        ("operations_page", f"/analytics/operations/?{period}"),
+        ("executive_page", f"/analytics/executive/?{period}"),
+    ):
+        status: list[int] = []
+
+        def get(url: str = url, status: list[int] = status) -> None:
+            status.append(client.get(url).status_code)
+
+        found[name] = timed(get, runs)
+        found[name]["status"] = sorted(set(status))
+        found[name]["url"] = url
+    return found
 
 
 # --- 5. the baseline: straight from the events -------------------------------------------------
@@ -1182,13 +1215,16 @@ def _aggregate(values: Iterator[Any], start: datetime, end: datetime, zone: str,
         for span in m.unsolved_spans:
             if span[0] < e_ts and (span[1] is None or span[1] > e_ts):
                 backlog += 1
+        # SLA targets count on the solve day, or on the created day while unsolved.
+        sla_at = m.solved_at if m.solved_at is not None else c
+        if not m.merged and start <= sla_at < end:
+            met += m.sla_met
+            breached += m.sla_breached
         if m.solved_at is not None and start <= m.solved_at < end:
             solved += 1
             reopened += 1 if m.reopens else 0
             one_touch += 1 if m.one_touch else 0
             replies += m.agent_replies
-            met += m.sla_met
-            breached += m.sla_breached
             local = m.solved_at.astimezone(tz)
             week = local.date() - timedelta(days=local.weekday())
             for col in DURATION_COLUMNS:
