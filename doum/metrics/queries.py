@@ -1135,13 +1135,36 @@ def drill_down(viewer: User, filters: Filters, metric: str) -> QuerySet[Ticket]:
     if metric == "backlog":
         ids = _stabbing(filters, filters.end).values("ticket_id")
         return visible.filter(pk__in=ids)
-    condition = _drill_condition(filters, metric)
-    if condition is None and metric == "next_reply" and connection.vendor == "postgresql":
-        condition = _next_reply_in_period(filters)
+    condition = _sql_condition(filters, metric)
     if condition is None:
         return visible.filter(pk__in=_drill_by_items(filters, metric))
     rows = _metric_rows(filters).filter(condition)
     return visible.filter(pk__in=rows.values("ticket_id"))
+
+
+def drill_rows(viewer: User, filters: Filters, metric: str) -> QuerySet[TicketMetrics] | None:
+    """The `TicketMetrics` rows of the tickets `drill_down` lists (not the backlog), for
+    aggregates over them such as a histogram; None where the metric has no SQL condition
+    (next replies on SQLite). A viewer who sees every ticket reads the rows directly
+    (deleted tickets are `excluded` there); others through their visible tickets."""
+    from doum.tickets.selectors import visible_tickets
+
+    if metric not in DRILL_METRICS or metric == "backlog":
+        raise FilterError("metric", _("Unknown metric."))
+    condition = _sql_condition(filters, metric)
+    if condition is None:
+        return None
+    rows = _metric_rows(filters).filter(condition)
+    if viewer.role not in roles.SEES_ALL_TICKETS:
+        rows = rows.filter(ticket_id__in=visible_tickets(viewer).values("pk"))
+    return rows
+
+
+def _sql_condition(filters: Filters, metric: str) -> Q | None:
+    condition = _drill_condition(filters, metric)
+    if condition is None and metric == "next_reply" and connection.vendor == "postgresql":
+        condition = _next_reply_in_period(filters)
+    return condition
 
 
 # A next reply [instant, seconds, business seconds] in [lo, hi) with a duration (PostgreSQL's

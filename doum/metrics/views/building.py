@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from doum.accounts.models import User
 from doum.metrics import charts, queries
 from doum.metrics.charts import Chart, Datum, Line
-from doum.metrics.models import TicketMetrics
 from doum.metrics.queries import Backlog, BreakdownRow, Filters, Heatmap, Series, Summary
 from doum.metrics.views.common import (
     DURATION_LABELS,
@@ -290,17 +289,17 @@ BINS: tuple[tuple[int, str], ...] = (
 def histogram_chart(
     chart_id: str, viewer: User, state: FilterState, filters: Filters, name: str
 ) -> Chart:
-    """How a duration is spread over the tickets the figure counts (one aggregate query)."""
+    """How a duration is spread over the tickets the figure counts (one aggregate query over
+    the rows `queries.drill_rows` selects: the drill-down's tickets)."""
     column = f"{name}_bs" if filters.business else f"{name}_s"
-    tickets = queries.drill_down(viewer, filters, name)
-    metrics = TicketMetrics.objects.filter(ticket__in=tickets.values("pk"))
+    metrics = queries.drill_rows(viewer, filters, name)
     aggregates = {}
     for index, (lower, _label) in enumerate(BINS):
         condition = Q(**{f"{column}__gte": lower})
         if index + 1 < len(BINS):
             condition &= Q(**{f"{column}__lt": BINS[index + 1][0]})
         aggregates[f"b{index}"] = Count("pk", filter=condition)
-    counts = metrics.aggregate(**aggregates) if name != "next_reply" else {}
+    counts = metrics.aggregate(**aggregates) if metrics is not None and name != "next_reply" else {}
     bars = [
         Datum(
             label=label,
