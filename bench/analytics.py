@@ -45,7 +45,10 @@ dropped and recreated; SQLite: a temporary file), migrated:
    and `solved -> open`), each with its version, and marked dirty (`MetricsDirty`). Then
    `refresh.run()` is timed: `ms_per_changed_event` = run time / events written since the
    rebuild (the issue's "under 1 ms per event"); `ms_per_ticket`, and `ms_per_event_read` =
-   run time / all events of the dirty tickets (what the run had to re-read).
+   run time / all events of the dirty tickets (what the run had to re-read). Then
+   `steady_state_runs`: 50, 250 and 1,000 further tickets changed in bulk, each followed by
+   one timed `refresh.run()` (what the 30-second job meets in steady use: a small batch
+   shares fewer week and month rows than a burst does).
 4. **Dashboards warm** (`dashboards`): median (and max) of `--runs` runs after one warm-up,
    through `doum.metrics.queries`, over the last complete 91 local days (a quarter) in the
    first metrics time zone, `source` (rollup or exact) of each call:
@@ -813,48 +816,14 @@ def measure_rebuild(tickets: int, events: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def measure_incremental(people: People, real: int, changes: int, pg: bool) -> dict[str, Any]:
+def _bulk_change(people: People, want: int, pg: bool) -> int:
+    """Change `want` further recent tickets (not marked yet) in bulk, as the actions would
+    write them (events, ticket row, dirty mark); how many were changed."""
     from django.db import connection, transaction
 
-    from doum.accounts.models import User
     from doum.core import clock
-    from doum.metrics import refresh
     from doum.metrics.models import MetricsDirty
-    from doum.tickets import actions as ticket_actions
-    from doum.tickets.models import Ticket, TicketEvent, Via
 
-    max_event = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    dirty_before = MetricsDirty.objects.count()
-    users = {u.pk: u for u in User.objects.filter(pk__in=[*people.roles,
-                                                          *people.customers])}  # fmt: skip
-    # Real actions on recent unsolved tickets that have an assignee.
-    picked = list(
-        Ticket.objects.filter(status__in=("open", "pending"), assignee__isnull=False,
-                              is_spam=False)
-        .order_by("-id").values_list("id", flat=True)[:real]
-    )  # fmt: skip
-    started = time.perf_counter()
-    for k, ticket_id in enumerate(picked):
-        ticket = Ticket.objects.get(pk=ticket_id)
-        assignee_user = users[ticket.assignee_id or 0]
-        if ticket.status == "pending":
-            ticket_actions.do_add_comment(ticket, actor=users[ticket.requester_id],
-                                          via=Via.EMAIL, body="Any news? 아직인가요?")  # fmt: skip
-        elif k % 2:
-            ticket_actions.do_add_comment(
-                ticket, actor=assignee_user, via=Via.WEB, status="solved",
-                body="This is fixed now. 해결되었습니다.",
-            )  # fmt: skip
-        else:
-            ticket_actions.do_add_comment(
-                ticket, actor=assignee_user, via=Via.WEB, status="pending",
-                body="Could you send us a screenshot?",
-            )  # fmt: skip
-    actions_s = time.perf_counter() - started
-    real_events = TicketEvent.objects.filter(id__gt=max_event).count()
-    marked_by_listener = MetricsDirty.objects.count() - dirty_before
-    # Bulk changes to further recent tickets, as the actions would write them.
-    want = max(0, (changes - real_events) // 2)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT t.id, t.status, t.assignee_id, t.team_id, t.requester_id, t.version, "
@@ -927,6 +896,50 @@ def measure_incremental(people: People, real: int, changes: int, pg: bool) -> di
             cur.execute("SELECT setval(pg_get_serial_sequence('tickets_ticketevent', 'id'), "
                         "(SELECT MAX(id) FROM tickets_ticketevent))")  # fmt: skip
             cur.execute("ANALYZE metrics_metricsdirty")
+    return len(updates)
+
+
+def measure_incremental(people: People, real: int, changes: int, pg: bool) -> dict[str, Any]:
+    from django.db import connection
+
+    from doum.accounts.models import User
+    from doum.metrics import refresh
+    from doum.metrics.models import MetricsDirty
+    from doum.tickets import actions as ticket_actions
+    from doum.tickets.models import Ticket, TicketEvent, Via
+
+    max_event = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    dirty_before = MetricsDirty.objects.count()
+    users = {u.pk: u for u in User.objects.filter(pk__in=[*people.roles,
+                                                          *people.customers])}  # fmt: skip
+    # Real actions on recent unsolved tickets that have an assignee.
+    picked = list(
+        Ticket.objects.filter(status__in=("open", "pending"), assignee__isnull=False,
+                              is_spam=False)
+        .order_by("-id").values_list("id", flat=True)[:real]
+    )  # fmt: skip
+    started = time.perf_counter()
+    for k, ticket_id in enumerate(picked):
+        ticket = Ticket.objects.get(pk=ticket_id)
+        assignee_user = users[ticket.assignee_id or 0]
+        if ticket.status == "pending":
+            ticket_actions.do_add_comment(ticket, actor=users[ticket.requester_id],
+                                          via=Via.EMAIL, body="Any news? 아직인가요?")  # fmt: skip
+        elif k % 2:
+            ticket_actions.do_add_comment(
+                ticket, actor=assignee_user, via=Via.WEB, status="solved",
+                body="This is fixed now. 해결되었습니다.",
+            )  # fmt: skip
+        else:
+            ticket_actions.do_add_comment(
+                ticket, actor=assignee_user, via=Via.WEB, status="pending",
+                body="Could you send us a screenshot?",
+            )  # fmt: skip
+    actions_s = time.perf_counter() - started
+    real_events = TicketEvent.objects.filter(id__gt=max_event).count()
+    marked_by_listener = MetricsDirty.objects.count() - dirty_before
+    # Bulk changes to further recent tickets, as the actions would write them.
+    bulk = _bulk_change(people, max(0, (changes - real_events) // 2), pg)
     changed_events = TicketEvent.objects.filter(id__gt=max_event).count()
     dirty = MetricsDirty.objects.count()
     with connection.cursor() as cur:
@@ -937,12 +950,26 @@ def measure_incremental(people: People, real: int, changes: int, pg: bool) -> di
     started = time.perf_counter()
     returned = refresh.run()
     run_s = time.perf_counter() - started
+    # Steady state: the job every 30 s finds a few hundred changed tickets at most; what one
+    # such run costs per event (a batch shares fewer week and month rows than a burst).
+    steady: list[dict[str, Any]] = []
+    for size in STEADY_TICKETS:
+        before = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        marked = _bulk_change(people, size, pg)
+        written = TicketEvent.objects.filter(id__gt=before).count()
+        began = time.perf_counter()
+        refresh.run()
+        took = time.perf_counter() - began
+        per_event = round(took * 1000 / max(written, 1), 3)
+        steady.append({"tickets": marked, "events": written, "run_ms": round(took * 1000, 1),
+                       "ms_per_changed_event": per_event})  # fmt: skip
     return {
+        "steady_state_runs": steady,
         "real_action_tickets": len(picked),
         "real_action_events": real_events,
         "real_actions_seconds": round(actions_s, 1),
         "marked_dirty_by_listener": marked_by_listener,
-        "bulk_changed_tickets": len(updates),
+        "bulk_changed_tickets": bulk,
         "changed_events": changed_events,
         "dirty_tickets": dirty,
         "events_of_dirty_tickets": read_events,
@@ -986,6 +1013,8 @@ MANAGER_SERIES = ("created", "solved", "backlog", "first_reply@median", "full_re
 TEAM_SERIES = (("created", "day"), ("solved", "day"), ("first_reply@median", "week"))
 # Drill-downs timed as the page runs them (count + first 100): SQL-selected figures, the
 # backlog, and next replies (read item by item).
+# Tickets changed before each steady-state refresh run (after the burst).
+STEADY_TICKETS = (50, 250, 1000)
 DRILL_METRICS = ("created", "solved", "backlog", "first_reply", "full_resolution",
                  "sla_breached", "next_reply")  # fmt: skip
 

@@ -10,8 +10,9 @@
   contributions for every zone of DOUM_METRICS_TIME_ZONES (tickets whose dimensions and
   counted items did not change are skipped), sum the whole batch per (day, team, agent,
   channel, priority), spread the sums into the day rows of the three grains and those into
-  their week and month rows, read the affected rollup rows once (one query per grain and
-  period) and write them back with one upsert (PostgreSQL: INSERT ... SELECT FROM unnest()
+  their week and month rows, read the affected rollup rows once (PostgreSQL: exactly those
+  rows, the keys joined on the unique index; SQLite: one query per grain and period) and
+  write them back with one upsert (PostgreSQL: INSERT ... SELECT FROM unnest()
   of one typed array per column ... ON CONFLICT DO UPDATE; SQLite: executemany of the same
   upsert; rows whose figures all fall to zero are deleted), rewrite the moved tickets'
   BacklogSpan rows and upsert TicketMetrics (INSERT ... ON CONFLICT).
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ from doum.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 2000
 _LOCK_KEY = 0x646F756D6D6574  # "doummet": the rollup writers' advisory lock
 _METRIC_FIELDS = [
     "definitions_version",
@@ -218,8 +219,8 @@ _Param = int | str | bytes | date | datetime | None
 
 
 def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
-    """Add the batch's summed deltas to the rollup rows: one read of the affected rows per
-    grain and period, then multi-row INSERT ... ON CONFLICT DO UPDATE of the new figures
+    """Add the batch's summed deltas to the rollup rows: one read of the affected rows
+    (`_existing_rows`), then multi-row INSERT ... ON CONFLICT DO UPDATE of the new figures
     (plain SQL: Django's bulk_create spends more time compiling ~100 columns a row than the
     database spends writing them) and one DELETE of rows that fell to zero."""
     figures = rollups.FIGURE_COLUMNS
@@ -230,31 +231,7 @@ def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
         needed = dict(rollups.nonzero(per))
         if not needed:
             continue
-        existing: dict[RollupKey, tuple[int, Sequence[Any]]] = {}
-        for grain in rollups.GRAINS:
-            for period in rollups.PERIODS:
-                keys = [k for k in needed if k.grain == grain and k.period == period]
-                if not keys:
-                    continue
-                qs = Rollup.objects.filter(
-                    zone=zone,
-                    grain=grain,
-                    period=period,
-                    day__in={k.day for k in keys},
-                    team_key__in={k.team_key for k in keys},
-                )
-                if grain == "agent":
-                    qs = qs.filter(agent_key__in={k.agent_key for k in keys})
-                if grain == "channel":  # (a superset of the keys: filtered again below)
-                    qs = qs.filter(
-                        channel__in={k.channel for k in keys},
-                        priority__in={k.priority for k in keys},
-                    )
-                columns = ("id", "day", "team_key", "agent_key", "channel", "priority", *figures)
-                for row in qs.values_list(*columns):
-                    key = RollupKey(grain, row[1], row[2], row[3], row[4], row[5], period)
-                    if key in needed:
-                        existing[key] = (row[0], row[6:])
+        existing = _existing_rows(zone, needed)
         for key, delta in needed.items():
             found = existing.get(key)
             kept: dict[str, Any] = {}
@@ -280,6 +257,76 @@ def _apply(deltas: dict[str, dict[RollupKey, Delta]]) -> None:
         Rollup.objects.filter(pk__in=emptied[start : start + 5000]).delete()
     if upserts:
         _write_rows(upserts, [*_KEY_COLUMNS, *figures])
+
+
+def _existing_rows(
+    zone: str, needed: Mapping[RollupKey, object]
+) -> dict[RollupKey, tuple[int, Sequence[Any]]]:
+    """The stored rows of these keys: (id, figure values) by key.
+
+    PostgreSQL: exactly those rows, in one query joining the keys (unnest()ed arrays) on the
+    rows' unique index. SQLite: one query per grain and period with an IN list per key
+    column, a superset filtered here (a few hundred keys at most on the sizes SQLite serves).
+    """
+    figures = rollups.FIGURE_COLUMNS
+    existing: dict[RollupKey, tuple[int, Sequence[Any]]] = {}
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        keys = list(needed)
+        picked = ", ".join(f"r.{quote(c)}" for c in figures)
+        sql = (
+            f"SELECT r.id, r.grain, r.period, r.day, r.team_key, r.agent_key, r.channel, "  # noqa: S608
+            f"r.priority, {picked} FROM {quote(Rollup._meta.db_table)} r "
+            "JOIN unnest(%b::text[], %b::text[], %b::date[], %b::int[], %b::int[], %b::text[], "
+            "%b::text[]) AS k(grain, period, day, team_key, agent_key, channel, priority) "
+            "ON r.zone = %b AND r.grain = k.grain AND r.period = k.period AND r.day = k.day "
+            "AND r.team_key = k.team_key AND r.agent_key = k.agent_key "
+            "AND r.channel = k.channel AND r.priority = k.priority"
+        )
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:  # server-side binding
+            for start in range(0, len(keys), 5000):
+                chunk = keys[start : start + 5000]
+                cursor.execute(
+                    sql,
+                    [
+                        [k.grain for k in chunk], [k.period for k in chunk],
+                        [k.day for k in chunk], [k.team_key for k in chunk],
+                        [k.agent_key for k in chunk], [k.channel for k in chunk],
+                        [k.priority for k in chunk], zone,
+                    ],
+                )  # fmt: skip
+                for row in cursor.fetchall():
+                    key = RollupKey(row[1], row[3], row[4], row[5], row[6], row[7], row[2])
+                    existing[key] = (row[0], row[8:])
+        return existing
+    for grain in rollups.GRAINS:
+        for period in rollups.PERIODS:
+            wanted = [k for k in needed if k.grain == grain and k.period == period]
+            if not wanted:
+                continue
+            qs = Rollup.objects.filter(
+                zone=zone,
+                grain=grain,
+                period=period,
+                day__in={k.day for k in wanted},
+                team_key__in={k.team_key for k in wanted},
+            )
+            if grain == "agent":
+                qs = qs.filter(agent_key__in={k.agent_key for k in wanted})
+            if grain == "channel":
+                qs = qs.filter(
+                    channel__in={k.channel for k in wanted},
+                    priority__in={k.priority for k in wanted},
+                )
+            columns = ("id", "day", "team_key", "agent_key", "channel", "priority", *figures)
+            for row in qs.values_list(*columns):
+                key = RollupKey(grain, row[1], row[2], row[3], row[4], row[5], period)
+                if key in needed:
+                    existing[key] = (row[0], row[6:])
+    return existing
 
 
 def _write_rows(

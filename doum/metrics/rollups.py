@@ -250,6 +250,15 @@ class Delta:
             for hour, amount in enumerate(other.hours):
                 self.hours[hour] += sign * amount
 
+    def copy(self) -> Delta:
+        """An independent copy (what adding into an empty Delta gives, without the merging)."""
+        return Delta(
+            counts=dict(self.counts),
+            sums={name: list(pair) for name, pair in self.sums.items()},
+            sketches={name: dict(buckets) for name, buckets in self.sketches.items()},
+            hours=list(self.hours) if len(self.hours) == 24 else [0] * 24,
+        )
+
     def add_all(self, other: Delta) -> Delta:
         self.add(other)
         return self
@@ -331,16 +340,18 @@ def expand(fine: dict[tuple[object, ...], Delta]) -> dict[RollupKey, Delta]:
             RollupKey("channel", day, team, 0, channel, priority),  # type: ignore[arg-type]
         ):
             target = result.get(key)
-            if target is None:
-                target = result[key] = Delta()
-            target.add(delta)
+            if target is None:  # a row's first delta is copied, not merged into nothing
+                result[key] = delta.copy()
+            else:
+                target.add(delta)
     for key, delta in list(result.items()):
         for period in PERIODS[1:]:
             coarse = key._replace(day=period_start(key.day, period), period=period)
             target = result.get(coarse)
             if target is None:
-                target = result[coarse] = Delta()
-            target.add(delta)
+                result[coarse] = delta.copy()
+            else:
+                target.add(delta)
     return result
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
@@ -165,17 +166,37 @@ def merge_encoded(
     data: bytes | memoryview | None, other: Mapping[str, int], sign: int = 1
 ) -> bytes | None:
     """A stored sketch with `other` added (sign=1) or subtracted (sign=-1), stored again: the
-    writers' merge, on integer indexes (no string keys for the stored buckets); empty
-    buckets are dropped and an empty result is None, as `encode` gives."""
-    acc: Accumulator = {}
+    writers' merge. The stored indexes are sorted, so each of `other`'s few buckets is found by
+    bisection and its count changed in place (a new bucket is inserted at its place, an
+    emptied one removed): no dict of the stored buckets, no sort. An empty result is None, as
+    `encode` gives."""
     if data:
         indexes, counts = _arrays(data)
-        acc = dict(zip(indexes, counts, strict=True))
-    get = acc.get
+    else:
+        indexes, counts = array("h"), array("i")
+    emptied = False
     for key, count in other.items():
+        amount = sign * count
+        if not amount:
+            continue
         index = _index(key)
-        acc[index] = get(index, 0) + sign * count
-    return _store((k, v) for k, v in acc.items() if v)
+        at = bisect_left(indexes, index)
+        if at < len(indexes) and indexes[at] == index:
+            counts[at] += amount
+            emptied = emptied or counts[at] == 0
+        else:
+            indexes.insert(at, index)
+            counts.insert(at, amount)
+    if emptied:
+        kept = [(k, v) for k, v in zip(indexes, counts, strict=True) if v]
+        indexes = array("h", [k for k, _v in kept])
+        counts = array("i", [v for _k, v in kept])
+    if not indexes:
+        return None
+    if _BIG_ENDIAN:  # pragma: no cover
+        indexes.byteswap()
+        counts.byteswap()
+    return indexes.tobytes() + counts.tobytes()
 
 
 def of_accumulator(acc: Accumulator) -> Sketch:
