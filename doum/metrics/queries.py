@@ -829,16 +829,8 @@ def _value(delta: Delta, metric: str, business: bool) -> tuple[float | None, int
     raise FilterError("metric", _("Unknown metric."))
 
 
-COUNT_METRICS = (
-    "created",
-    "solved",
-    "reopened",
-    "agent_replies",
-    "one_touch",
-    "two_touch",
-    "sla_met",
-    "sla_breached",
-)
+# The counts a figure can show: the rollups' counts but the backlog's unsolved-in/out marks.
+COUNT_METRICS = tuple(n for n in rollups.COUNT_NAMES if n not in ("unsolved_in", "unsolved_out"))
 
 
 def series(filters: Filters, metric: str, period: Period) -> Series:
